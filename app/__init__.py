@@ -1,0 +1,1 @@
+"""The HTTP service, storage, queue, reports and CLI around the graders."""
