@@ -87,6 +87,10 @@ class ExerciseGrader:
             log.exception("checker for %s failed", item.id)
             return INTERNAL_ERROR
 
+    def starter_kit(self) -> bytes | None:
+        """A zip of programming files students download (contract: ex4), or None."""
+        return None
+
     def mark_files(self, items: list[ItemSpec], files: Mapping[str, Path]) -> dict[str, Mark]:
         """Marks for `file` items; exercises that take uploads override this."""
         return {i.id: Mark(0.0, "This item is not graded automatically yet.") for i in items}
