@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.reports import Summary, histogram, histogram_svg
+from app.score_stats import Summary, histogram, histogram_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
