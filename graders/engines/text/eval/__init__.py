@@ -1,0 +1,1 @@
+"""Labelled answers and the agreement figures of the text engine against a TA's points."""

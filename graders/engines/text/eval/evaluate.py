@@ -1,0 +1,118 @@
+"""Agreement of the text engine with a TA's points on the labelled answers.
+
+usage: python -m graders.engines.text.eval.evaluate [--show dev|test] [--scope clauses|whole]
+
+For each split (dev: the rubrics were tuned on it; test: written before the grader ever saw
+it) and each scoring variant it prints: the share of answers within ±25 % of the item's points,
+Pearson's r between grader and TA (on the fraction of the item's points), and how many marks
+were sent to TA review. Variants: `clauses` (concepts matched per clause: the engine's default),
+`whole` (example phrases matched against the whole answer) and `similarity` (the whole answer's
+embedding similarity to the references alone: the baseline the concept rubric replaces)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+LABELLED = Path(__file__).with_name("labelled.jsonl")
+GRADERS = Path(__file__).resolve().parents[3]
+VARIANTS = ("clauses", "whole", "similarity")
+
+
+@dataclass(frozen=True)
+class Row:
+    split: str
+    item: str
+    kind: str
+    points: float
+    answer: object
+
+
+@dataclass(frozen=True)
+class Figures:
+    n: int
+    within: float  # share within ±25 % of the item's points
+    pearson: float
+    reviewed: int
+
+
+def rows(split: str | None = None) -> list[Row]:
+    out = [Row(**json.loads(line)) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in out if split is None or r.split == split]
+
+
+@lru_cache(maxsize=None)
+def _item(item_id: str):
+    from graders.rubric import load_rubric
+
+    exercise = item_id.split(".")[0][:3]
+    folder = GRADERS / exercise
+    return load_rubric(folder).item(item_id), folder
+
+
+@lru_cache(maxsize=None)
+def grader(item_id: str, scope: str):
+    from graders.engines.text.scoring import TextGrader
+    from graders.engines.text.spec import load_text_rubric
+
+    item, folder = _item(item_id)
+    return TextGrader(load_text_rubric(folder / item.check["rubric"]), scope=scope)  # type: ignore[arg-type]
+
+
+def score(row: Row, variant: str) -> tuple[float, bool, str]:
+    """(points, needs_review, feedback) for one labelled answer under one variant."""
+    item, _ = _item(row.item)
+    g = grader(row.item, "clauses" if variant == "similarity" else variant)
+    assessment = g.assess(row.answer)
+    if variant == "similarity":
+        fraction = assessment.fraction if assessment.similarity is None else g._holistic(assessment.similarity)
+        return fraction * item.points, False, ""
+    mark = assessment.mark()
+    return mark.fraction * item.points, mark.needs_review, mark.feedback
+
+
+def figures(split: str, variant: str = "clauses") -> Figures:
+    got, want, fractions_got, fractions_want, reviewed = [], [], [], [], 0
+    for row in rows(split):
+        item, _ = _item(row.item)
+        points, review, _ = score(row, variant)
+        got.append(points)
+        want.append(row.points)
+        fractions_got.append(points / item.points)
+        fractions_want.append(row.points / item.points)
+        reviewed += review
+    within = np.mean([abs(g - w) <= 0.25 * _item(r.item)[0].points + 1e-9
+                      for g, w, r in zip(got, want, rows(split))])
+    pearson = float(np.corrcoef(fractions_got, fractions_want)[0, 1])
+    return Figures(n=len(got), within=float(within), pearson=pearson, reviewed=reviewed)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--show", choices=["dev", "test"], help="print every answer of this split with its marks")
+    ap.add_argument("--scope", choices=VARIANTS, default="clauses")
+    args = ap.parse_args()
+    if args.show:
+        for row in rows(args.show):
+            points, review, feedback = score(row, args.scope)
+            flag = "R" if review else " "
+            off = "!" if abs(points - row.points) > 0.25 * _item(row.item)[0].points + 1e-9 else " "
+            print(f"{off}{flag} {row.item:24} {row.kind:9} TA {row.points:4.2f} got {points:4.2f} | "
+                  f"{str(row.answer)[:70]} | {feedback[:150]}")
+        return
+    print(f"{'split':5} {'variant':10} {'n':>3} {'within±25%':>10} {'pearson':>8} {'review':>7}")
+    for split in ("dev", "test"):
+        for variant in VARIANTS:
+            f = figures(split, variant)
+            print(f"{split:5} {variant:10} {f.n:3d} {f.within:10.2f} {f.pearson:8.2f} {f.reviewed:7d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""A short-answer rubric as data: one YAML file per question (e.g. graders/ex1/text/geometry.yaml).
+
+Patterns are regular expressions written by the course team and run on the normalised answer
+(lowercase, symbols as words); student text is only ever the subject of a match."""
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+# `{gap}` in a pattern: a short stretch of the same clause that holds no negation, so that
+# "norm{gap}decides" does not match "norm is the same, it does not decide".
+GAP = r"(?:(?!\b(?:not|no|never|nicht|kein\w*|without|ohne)\b|n't)[^.;]){0,60}?"
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern.replace("{gap}", GAP))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Signal(_Strict):
+    """Something an answer may say: found by a pattern, or by an example phrase whose embedding
+    is close enough to one of the answer's clauses."""
+
+    id: str
+    label: str
+    patterns: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            compile_pattern(pattern)
+        return value
+
+    @cached_property
+    def regexes(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(compile_pattern(p) for p in self.patterns)
+
+
+class Partial(_Strict):
+    """A weaker form of a concept (e.g. "dot product" for "angle"), worth `credit` of its weight."""
+
+    credit: float = Field(gt=0, lt=1)
+    patterns: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+
+
+class Concept(Signal):
+    weight: float = Field(gt=0, le=1)
+    missing: str  # feedback when absent: what to address, never the answer itself
+    partial: Partial | None = None
+
+    @cached_property
+    def partial_signal(self) -> Signal | None:
+        if self.partial is None:
+            return None
+        return Signal(id=f"{self.id}~partial", label=self.label,
+                      patterns=self.partial.patterns, examples=self.partial.examples)
+
+
+class Misconception(Signal):
+    penalty: float = Field(ge=0, le=1)
+    feedback: str
+    # concept ids that make this reading moot ("the rotated version of the original image"
+    # names the original, but as input it is the rotated one that is meant)
+    unless: list[str] = Field(default_factory=list)
+
+
+class Family(Signal):
+    """One application family of a list question; synonyms inside it count once."""
+
+
+class Similarity(_Strict):
+    """Maps the whole answer's best cosine to the references onto 0..1 (the holistic signal)."""
+
+    low: float = 0.3
+    high: float = 0.75
+
+
+class TextRubric(_Strict):
+    question: str
+    kind: Literal["explanation", "short", "list"]
+    references: list[str] = Field(min_length=1)  # model-answer paraphrases; never shown
+    similarity: Similarity = Similarity()
+    match: float = Field(0.62, gt=0, lt=1)  # clause-to-example cosine that counts as saying it
+    misconception_match: float = Field(0.72, gt=0, lt=1)
+    keyword_list_cap: float = Field(0.2, ge=0, le=1)
+    disagreement: float = Field(0.5, gt=0, le=1)  # |concept − similarity| that asks for review
+    concepts: list[Concept] = Field(default_factory=list)
+    misconceptions: list[Misconception] = Field(default_factory=list)
+    families: list[Family] = Field(default_factory=list)
+    not_applications: list[Misconception] = Field(default_factory=list)
+    count: int = Field(3, ge=1)  # list questions: how many entries are graded
+
+    @field_validator("concepts")
+    @classmethod
+    def _weights(cls, value: list[Concept]) -> list[Concept]:
+        if value and abs(sum(c.weight for c in value) - 1) > 1e-6:
+            raise ValueError("concept weights must add up to 1")
+        return value
+
+    @model_validator(mode="after")
+    def _has_signals(self) -> "TextRubric":
+        if self.kind == "list" and not self.families:
+            raise ValueError("a list question needs application families")
+        if self.kind != "list" and not self.concepts:
+            raise ValueError("a text question needs concepts")
+        return self
+
+    @property
+    def example_texts(self) -> list[str]:
+        """Every phrase to embed once: references, then each signal's examples in order."""
+        texts = list(self.references)
+        for signal in self.signals:
+            texts.extend(signal.examples)
+        return texts
+
+    @property
+    def signals(self) -> list[Signal]:
+        partials = [c.partial_signal for c in self.concepts if c.partial_signal is not None]
+        return [*self.concepts, *partials, *self.misconceptions, *self.families, *self.not_applications]
+
+
+def load_text_rubric(path: Path) -> TextRubric:
+    return TextRubric.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
