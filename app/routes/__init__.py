@@ -1,0 +1,1 @@
+"""One router per concept; `app.main` mounts them under `/api/v1`."""
