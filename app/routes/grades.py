@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 
 from app.deps import CurrentUser, DbSession, require_roles
 from app.models import Role
-from app.reports import all_students, student_grades
+from app.grades import all_students, student_grades
 from app.schemas import GradesOut, StudentGrades
 
 router = APIRouter(prefix="/grades", tags=["grades"])
