@@ -27,13 +27,21 @@ WEIGHT_SUFFIXES = (".safetensors", ".pt")
 # Eigen/SVD/PCA routines ex4b may not call (the server's sandbox refuses them; the local check too).
 BLOCKED_ROUTINES = (
     "torch.linalg.eig", "torch.linalg.eigh", "torch.linalg.eigvals", "torch.linalg.eigvalsh",
-    "torch.linalg.svd", "torch.linalg.svdvals", "torch.svd", "torch.svd_lowrank",
-    "torch.pca_lowrank", "torch.lobpcg",
-    "numpy.linalg.eig", "numpy.linalg.eigh", "numpy.linalg.eigvals", "numpy.linalg.eigvalsh",
-    "numpy.linalg.svd",
-    "scipy.linalg.eig", "scipy.linalg.eigh", "scipy.linalg.eigvals", "scipy.linalg.eigvalsh",
-    "scipy.linalg.svd", "scipy.sparse.linalg.eigs", "scipy.sparse.linalg.eigsh",
-    "scipy.sparse.linalg.svds", "sklearn.decomposition.PCA", "sklearn.decomposition.TruncatedSVD",
+    "torch.linalg.svd", "torch.linalg.svdvals", "torch.svd", "torch.pca_lowrank",
+    "torch.svd_lowrank", "torch.lobpcg", "torch.Tensor.svd", "torch._C._linalg.linalg_eig",
+    "torch._C._linalg.linalg_eigh", "torch._C._linalg.linalg_eigvals",
+    "torch._C._linalg.linalg_eigvalsh", "torch._C._linalg.linalg_svd",
+    "torch._C._linalg.linalg_svdvals", "numpy.linalg.eig",
+    "numpy.linalg.eigh", "numpy.linalg.eigvals", "numpy.linalg.eigvalsh", "numpy.linalg.svd",
+    "numpy.linalg.linalg.eig", "numpy.linalg.linalg.eigh", "numpy.linalg.linalg.svd",
+    "numpy.linalg._linalg.eig", "numpy.linalg._linalg.eigh", "numpy.linalg._linalg.eigvals",
+    "numpy.linalg._linalg.eigvalsh", "numpy.linalg._linalg.svd", "scipy.linalg.eig",
+    "scipy.linalg.eigh", "scipy.linalg.eigvals", "scipy.linalg.eigvalsh", "scipy.linalg.svd",
+    "scipy.linalg.svdvals", "scipy.sparse.linalg.eigs", "scipy.sparse.linalg.eigsh",
+    "scipy.sparse.linalg.svds", "scipy.sparse.linalg.lobpcg", "sklearn.decomposition.PCA",
+    "sklearn.decomposition.IncrementalPCA", "sklearn.decomposition.TruncatedSVD",
+    "sklearn.decomposition.KernelPCA", "sklearn.decomposition.SparsePCA",
+    "sklearn.utils.extmath.randomized_svd",
 )
 
 
