@@ -124,8 +124,10 @@ class TextGrader:
                 if found.by == "embedding" and found.score < rb.match + BORDERLINE:
                     review.append(f"borderline match for {concept.id}")
                 continue
+            if not stated_wrong and found.score >= rb.match - rb.near:
+                review.append(f"possible paraphrase of {concept.id}")
             partial = concept.partial_signal
-            half = self._find(partial, parts, units, unit_vecs, rb.match) if partial else Found()
+            half = self._find(partial, parts, units, unit_vecs, None) if partial else Found()
             if half.present:
                 concept_fraction += concept.weight * concept.partial.credit  # type: ignore[union-attr]
                 missing.append(concept.missing)

@@ -13,9 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-# `{gap}` in a pattern: a short stretch of the same clause that holds no negation, so that
-# "norm{gap}decides" does not match "norm is the same, it does not decide".
-GAP = r"(?:(?!\b(?:not|no|never|nicht|kein\w*|without|ohne)\b|n't)[^.;]){0,60}?"
+# `{gap}` in a pattern: a short stretch of the same clause that holds no negation and no comma,
+# so that "norm{gap}decides" does not match "norm is the same, it does not decide" and
+# "small tau{gap}flat" does not match "small tau sharpens it, large tau flattens it".
+GAP = r"(?:(?!\b(?:not|no|never|nicht|kein\w*|without|ohne)\b|n't)[^.;,]){0,60}?"
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -48,11 +49,11 @@ class Signal(_Strict):
 
 
 class Partial(_Strict):
-    """A weaker form of a concept (e.g. "dot product" for "angle"), worth `credit` of its weight."""
+    """A weaker form of a concept (e.g. "dot product" for "angle"), worth `credit` of its weight.
+    Patterns only: similarity is too coarse to tell a weaker form from a wrong one."""
 
     credit: float = Field(gt=0, lt=1)
-    patterns: list[str] = Field(default_factory=list)
-    examples: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(min_length=1)
 
 
 class Concept(Signal):
@@ -64,8 +65,7 @@ class Concept(Signal):
     def partial_signal(self) -> Signal | None:
         if self.partial is None:
             return None
-        return Signal(id=f"{self.id}~partial", label=self.label,
-                      patterns=self.partial.patterns, examples=self.partial.examples)
+        return Signal(id=f"{self.id}~partial", label=self.label, patterns=self.partial.patterns)
 
 
 class Misconception(Signal):
@@ -92,7 +92,9 @@ class TextRubric(_Strict):
     kind: Literal["explanation", "short", "list"]
     references: list[str] = Field(min_length=1)  # model-answer paraphrases; never shown
     similarity: Similarity = Similarity()
-    match: float = Field(0.62, gt=0, lt=1)  # clause-to-example cosine that counts as saying it
+    # clause-to-example cosine that counts as saying it; within `near` below it, a TA looks
+    match: float = Field(0.70, gt=0, lt=1)
+    near: float = Field(0.08, ge=0, lt=1)
     misconception_match: float = Field(0.72, gt=0, lt=1)
     keyword_list_cap: float = Field(0.2, ge=0, le=1)
     disagreement: float = Field(0.5, gt=0, le=1)  # |concept − similarity| that asks for review
