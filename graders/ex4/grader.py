@@ -312,7 +312,7 @@ class Ex4Grader(ExerciseGrader):
         if reference_mse is None:
             return {item.id: Mark(0.0, "The reference threshold for this item is out of date; a TA will "
                                        "regrade it.", needs_review=True)}
-        rotated, upright = hidden.rotated_test_digits(int(check["seed"]))
+        rotated, upright = hidden.rotated_test_digits(int(check["seed"]), int(check["digits"]))
         value = self._run(item, upload, {"images": encode_array(rotated)}, "Loading and running the RotAutoencoder")
         if not isinstance(value, Mark):
             value = self._status_mark(value, "") or value
@@ -334,12 +334,13 @@ class Ex4Grader(ExerciseGrader):
     @staticmethod
     def _reference_mse(check: Mapping[str, Any]) -> float | None:
         """The reference model's MSE on this seed's hidden set, or None if metrics.json was
-        measured with another seed (re-run `python -m reference.ex4.train`)."""
+        measured on another hidden set (re-run `python -m reference.ex4.train`)."""
         metrics = json.loads((REPO_ROOT / check["reference_metrics"]).read_text(encoding="utf-8"))
         record = metrics["rot_autoencoder"]
-        if record.get("seed") != check["seed"]:
-            log.error("reference/ex4/metrics.json was measured with seed %s, the rubric says %s",
-                      record.get("seed"), check["seed"])
+        if (record.get("seed"), record.get("digits")) != (check["seed"], check["digits"]):
+            log.error("reference/ex4/metrics.json was measured on another hidden set (seed %s, %s digits) "
+                      "than the rubric's (seed %s, %s digits)", record.get("seed"), record.get("digits"),
+                      check["seed"], check["digits"])
             return None
         return float(record["test_mse"])
 

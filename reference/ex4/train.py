@@ -32,15 +32,16 @@ def measure_cosine_cnn(model: torch.nn.Module) -> dict[str, float]:
     return {"val_accuracy": round(val_acc, 6), "test_accuracy": round(float(test_acc), 6), "test_size": len(y_test)}
 
 
-def measure_rot_autoencoder(model: torch.nn.Module, seed: int) -> dict[str, float]:
+def measure_rot_autoencoder(model: torch.nn.Module, seed: int, digits: int) -> dict[str, float]:
     _, val = load_splits()
     rotated_val = rotate(val.x, random_angles(len(val.y), torch.Generator().manual_seed(0)))
-    rotated, upright = hidden.rotated_test_digits(seed)
+    rotated, upright = hidden.rotated_test_digits(seed, digits)
     with torch.no_grad():
         val_mse = torch.mean((model(rotated_val) - val.x) ** 2).item()
         test_mse = float(np.mean((model(torch.from_numpy(rotated)).numpy() - upright) ** 2))
     return {
         "seed": seed,
+        "digits": len(upright),
         "test_mse": test_mse,
         "test_identity_mse": float(np.mean((rotated - upright) ** 2)),
         "val_mse": val_mse,
@@ -67,9 +68,10 @@ def main() -> None:
     ae = solution.train_rot_autoencoder(WEIGHTS / "rot_autoencoder.safetensors")
     ae_seconds = time.perf_counter() - started
     lin = rubric.item("ex4b.direction").check
+    rot = rubric.item("ex4d.reconstruction").check
     metrics = {
         "cosine_cnn": {**measure_cosine_cnn(cnn), "train_seconds": round(cnn_seconds, 2)},
-        "rot_autoencoder": {**measure_rot_autoencoder(ae, rubric.item("ex4d.reconstruction").check["seed"]),
+        "rot_autoencoder": {**measure_rot_autoencoder(ae, rot["seed"], rot["digits"]),
                             "train_seconds": round(ae_seconds, 2)},
         "linear_autoencoder": measure_linear_autoencoder(lin["seed"], lin["datasets"]),
         "torch": torch.__version__,
