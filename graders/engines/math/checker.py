@@ -1,0 +1,176 @@
+"""The math engine's entry point: `make_checker(item, folder)` turns a rubric item's `check:`
+block into a checker (answer → Mark). Targets are parsed and the exercise's instantiations
+sampled once per process; an answer costs one parse and a few batched evaluations.
+
+check parameters (all data in rubric.yaml):
+  kind: expression | derivation          (default: the item's type)
+  expression:  target (math text) and relation "=" | "max" (same maximisers over the exercise's
+               variables: a positive factor and a constant are free) | "positive_multiple";
+               or reference: NAME with params (values computed by `reference/`);
+               forbid: [symbols], hints: [{expr, feedback}], wrong: generic feedback
+  derivation:  start, end (math text; `argmax_u ...` for an optimisation), weights
+               {start, end, steps}, invalid_step_penalty, min_steps, start_text, end_text
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from graders.engines.math.derivation import DerivationRules, check_derivation
+from graders.engines.math.exact import exactly_equal
+from graders.engines.math.lines import parse_derivation, parse_expression
+from graders.engines.math.relations import Form, Judge, Verdict, _close, pretty
+from graders.engines.math.render import read_as
+from graders.engines.math.space import Env, Space, load_space
+from graders.engines.math.tree import MathError, Node, size, symbols
+from graders.marks import Mark
+from graders.rubric import ItemSpec
+from reference.cosine_softmax import entropy_at_temperature
+
+_JUDGES: dict[int, Judge] = {}
+
+
+def judge_for(space: Space) -> Judge:
+    if id(space) not in _JUDGES:
+        _JUDGES[id(space)] = Judge(space)
+    return _JUDGES[id(space)]
+
+
+def _cosine_softmax_entropy(env: Env, params: dict[str, Any]) -> np.ndarray:
+    """H[p(·|x)] of softmax(cos(w_c, z)/τ) at the given τ, per instantiation (reference/)."""
+    space = env.space
+    z = np.asarray(env.value("z"))[:, 0, ..., 0].reshape(env.batch, -1)
+    class_axis = space.axis(space.families[space.symbols["w"].family][0])
+    w = np.moveaxis(np.asarray(env.value("w"))[..., 0], class_axis, 1)[:, :, 0].reshape(env.batch, env.size(space.symbols["w"].family), -1)
+    values = np.array([entropy_at_temperature(z[b:b + 1], w[b], float(params["tau"]))[0] for b in range(env.batch)])
+    return values.reshape((env.batch,) + (1,) * (space.ndim - 1))
+
+
+REFERENCES: dict[str, Callable[[Env, dict[str, Any]], np.ndarray]] = {
+    "cosine_softmax_entropy": _cosine_softmax_entropy,
+}
+
+
+def _scalars(space: Space) -> frozenset[str]:
+    return frozenset(n for n, s in space.symbols.items() if s.shape == "scalar" and s.family is None and s.derived is None)
+
+
+class ExpressionChecker:
+    def __init__(self, item: ItemSpec, space: Space) -> None:
+        check = item.check
+        self.space = space
+        self.judge = judge_for(space)
+        self.vocab = space.vocabulary
+        self.relation = check.get("relation", "=")
+        self.forbid = set(check.get("forbid", []))
+        self.wrong = check.get("wrong", "This is not the expected expression.")
+        self.target: Node | None = parse_expression(check["target"], self.vocab)[1] if "target" in check else None
+        self.reference: list[np.ndarray] | None = None
+        if "reference" in check:
+            compute = REFERENCES[check["reference"]]
+            self.reference = [compute(env, check.get("params", {})) for env in self.judge.envs]
+        self.hints = [(parse_expression(h["expr"], self.vocab)[1], h["feedback"]) for h in check.get("hints", [])]
+        self.exact = bool(check.get("exact", False))
+        self.max_variables = tuple(check.get("variables", space.variables))
+
+    def __call__(self, answer: Any) -> Mark:
+        try:
+            objective, tree = parse_expression(str(answer), self.vocab)
+        except MathError as exc:
+            return Mark(0.0, f"Could not read the expression: {exc}.", needs_review=True)
+        echo = "R" + read_as(objective, tree)[1:] + "."
+        used = {pretty(s) for s in symbols(tree) & self.forbid}
+        if used:
+            return Mark(0.0, f"{echo} ✗ It may not use {', '.join(sorted(used))} itself.")
+        if objective is not None and self.relation != "max":
+            return Mark(0.0, f"{echo} ✗ Give the value itself, without argmax/argmin.")
+        try:
+            verdict = self.verdict(objective, tree)
+        except MathError as exc:
+            return Mark(0.0, f"{echo} ✗ {exc}.")
+        if verdict.ok:
+            return Mark(1.0, f"{echo} ✓ Correct.")
+        for hint_tree, feedback in self.hints:
+            try:
+                if self.judge.equal(hint_tree, tree).ok:
+                    return Mark(0.0, f"{echo} ✗ {feedback}")
+            except MathError:
+                continue
+        reason = f" ({verdict.reason})" if verdict.reason else ""
+        return Mark(0.0, f"{echo} ✗ {self.wrong}{reason}")
+
+    def verdict(self, objective: Any, tree: Node) -> Verdict:
+        if self.reference is not None:
+            for env, expected in zip(self.judge.envs, self.reference):
+                value = self.judge.values(tree, env)
+                if value.shape[-2:] != (1, 1):
+                    return Verdict(False, "the answer must be a number")
+                if not _close(expected, value):
+                    return Verdict(False)
+            return Verdict(True)
+        assert self.target is not None
+        if self.relation == "=":
+            if self.exact:
+                decided = exactly_equal(self.target, tree, _scalars(self.space), size(tree))
+                if decided is not None:
+                    return Verdict(decided)
+            verdict = self.judge.equal(self.target, tree)
+            return verdict if verdict.ok else Verdict(False)
+        if self.relation == "max":
+            from graders.engines.math.parser import Objective
+
+            wanted = Form(Objective("max", self.max_variables), self.target)
+            given = Form(objective or Objective("max", self.max_variables), tree)
+            if objective is not None and objective.kind != "max":
+                return Verdict(False, "this is a minimisation")
+            return self.judge.same_minimisers(wanted, given)
+        if self.relation == "positive_multiple":
+            return self.judge.positive_multiple(self.target, tree)
+        raise ValueError(f"unknown relation {self.relation!r}")
+
+
+class DerivationChecker:
+    def __init__(self, item: ItemSpec, space: Space) -> None:
+        check = item.check
+        self.space = space
+        self.judge = judge_for(space)
+        self.vocab = space.vocabulary
+        weights = check.get("weights", {})
+        start = parse_expression(check["start"], self.vocab)
+        end = parse_expression(check["end"], self.vocab)
+        self.rules = DerivationRules(
+            start=Form(*start),
+            start_text=check.get("start_text", "the start of the exercise"),
+            end=Form(*end),
+            end_text=check.get("end_text", "the result of the exercise"),
+            weight_start=float(weights.get("start", 0.15)),
+            weight_end=float(weights.get("end", 0.15)),
+            weight_steps=float(weights.get("steps", 0.7)),
+            invalid_step_penalty=float(check.get("invalid_step_penalty", 0.5)),
+            min_steps=int(check.get("min_steps", 2)),
+        )
+        total = self.rules.weight_start + self.rules.weight_end + self.rules.weight_steps
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"{item.id}: derivation weights add up to {total}, not 1")
+
+    def __call__(self, answer: Any) -> Mark:
+        try:
+            lines = parse_derivation(answer, self.vocab)
+        except MathError as exc:
+            return Mark(0.0, f"Could not read the derivation: {exc}.", needs_review=True)
+        if not lines:
+            return Mark(0.0, "Not answered.")
+        report = check_derivation(lines, self.rules, self.judge)
+        return Mark(round(report.fraction, 4), report.feedback, needs_review=report.unreadable and report.fraction < 1)
+
+
+def make_checker(item: ItemSpec, folder: Path) -> Callable[[Any], Mark]:
+    space = load_space(folder)
+    kind = item.check.get("kind", item.type)
+    if kind == "derivation":
+        return DerivationChecker(item, space)
+    if kind == "expression":
+        return ExpressionChecker(item, space)
+    raise ValueError(f"{item.id}: the math engine has no kind {kind!r}")

@@ -1,0 +1,152 @@
+"""Numeric evaluation of a parsed tree on one group of instantiations (numpy, batched).
+
+Vectors stay vectors: a column vector is (d, 1), its transpose (1, d); products follow matrix
+rules, so `w w` is refused while `w w^T x_i` is a vector. Sums over i or c' are real sums along
+that index's axis."""
+from __future__ import annotations
+
+import numpy as np
+
+from graders.engines.math.space import Env
+from graders.engines.math.tree import (
+    Add, Call, Div, Func, MathError, Mul, Neg, Node, Norm, Num, Pow, Sum, Sym, Transpose,
+)
+
+MAX_ELEMENTS = 4_000_000
+
+
+def _kind(a: np.ndarray) -> str:
+    r, c = a.shape[-2:]
+    if (r, c) == (1, 1):
+        return "a scalar"
+    if c == 1:
+        return "a column vector"
+    if r == 1:
+        return "a row vector (a transpose)"
+    return "a matrix"
+
+
+def _is_scalar(a: np.ndarray) -> bool:
+    return a.shape[-2:] == (1, 1)
+
+
+def _check_size(a: np.ndarray) -> np.ndarray:
+    if a.size > MAX_ELEMENTS:
+        raise MathError("the expression needs too much work to evaluate")
+    return a
+
+
+def evaluate(node: Node, env: Env) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return _eval(node, env)
+
+
+def _eval(node: Node, env: Env) -> np.ndarray:  # noqa: C901 - one dispatch over node types
+    if isinstance(node, Num):
+        return np.full((1,) * env.space.ndim, node.value)
+    if isinstance(node, Sym):
+        return _symbol(node, env)
+    if isinstance(node, Add):
+        values = [_eval(t, env) for t in node.terms]
+        shapes = {v.shape[-2:] for v in values}
+        if len(shapes) > 1:
+            kinds = sorted({_kind(v) for v in values})
+            raise MathError(f"cannot add {' and '.join(kinds)}")
+        total = values[0]
+        for v in values[1:]:
+            total = total + v
+        return _check_size(total)
+    if isinstance(node, Neg):
+        return -_eval(node.arg, env)
+    if isinstance(node, Mul):
+        return _check_size(_multiply(_eval(node.left, env), _eval(node.right, env), node.dot))
+    if isinstance(node, Div):
+        num, den = _eval(node.num, env), _eval(node.den, env)
+        if not _is_scalar(den):
+            raise MathError(f"cannot divide by {_kind(den)}")
+        return _check_size(num / den)
+    if isinstance(node, Pow):
+        base, exp = _eval(node.base, env), _eval(node.exp, env)
+        if not _is_scalar(exp):
+            raise MathError("an exponent must be a scalar")
+        if not _is_scalar(base):
+            raise MathError(f"cannot raise {_kind(base)} to a power (write the norm: ‖x‖² or xᵀx)")
+        return _check_size(np.power(base, exp))
+    if isinstance(node, Transpose):
+        return np.swapaxes(_eval(node.arg, env), -1, -2)
+    if isinstance(node, Norm):
+        arg = _eval(node.arg, env)
+        return np.sqrt(np.sum(arg * arg, axis=(-2, -1), keepdims=True))
+    if isinstance(node, Func):
+        return _function(node, env)
+    if isinstance(node, Call):
+        arg = _eval(node.arg, env)
+        if arg.shape[-1] != 1 or arg.shape[-2] != env.group["d"]:
+            raise MathError(f"{node.name} applies to a vector, not to {_kind(arg)}")
+        arg = np.broadcast_to(arg, np.broadcast_shapes(arg.shape, (env.batch,) + (1,) * (arg.ndim - 1)))
+        return env.value(node.name)(arg)
+    if isinstance(node, Sum):
+        return _sum(node, env)
+    raise MathError(f"cannot evaluate {type(node).__name__}")
+
+
+def _symbol(node: Sym, env: Env) -> np.ndarray:
+    space = env.space
+    spec = space.symbols[node.name]
+    if spec.family is None:
+        if node.index is not None:
+            raise MathError(f"'{node.name}' has no index here, but '{node.name}_{node.index}' was written")
+        return env.value(node.name)
+    if node.index is None:
+        example = space.families[spec.family][0]
+        raise MathError(f"'{node.name}' needs its index, e.g. {node.name}_{example}")
+    if node.index not in space.families[spec.family]:
+        raise MathError(f"'{node.name}_{node.index}': '{node.index}' is not an index of {node.name} (use {', '.join(space.families[spec.family])})")
+    value = env.value(node.name)
+    home, target = space.axis(space.families[spec.family][0]), space.axis(node.index)
+    return value if home == target else np.swapaxes(value, home, target)
+
+
+def _multiply(a: np.ndarray, b: np.ndarray, dot: bool) -> np.ndarray:
+    if _is_scalar(a) or _is_scalar(b):
+        return a * b
+    (ra, ca), (rb, cb) = a.shape[-2:], b.shape[-2:]
+    if dot and ca == 1 and cb == 1 and ra == rb:
+        return np.sum(a * b, axis=-2, keepdims=True)
+    if ca == rb:
+        return a @ b
+    hint = " (a transpose missing?)" if ca == cb == 1 or ra == rb == 1 else ""
+    raise MathError(f"cannot multiply {_kind(a)} by {_kind(b)}{hint}")
+
+
+def _function(node: Func, env: Env) -> np.ndarray:
+    args = [_eval(a, env) for a in node.args]
+    if node.name in ("cossim", "inner"):
+        a, b = args
+        if a.shape[-1] != 1 or b.shape[-1] != 1 or a.shape[-2] != b.shape[-2] or _is_scalar(a):
+            raise MathError(f"{'cos' if node.name == 'cossim' else 'an inner product'}(a, b) needs two vectors of the same size")
+        inner = np.sum(a * b, axis=-2, keepdims=True)
+        if node.name == "inner":
+            return inner
+        norms = np.sqrt(np.sum(a * a, axis=-2, keepdims=True) * np.sum(b * b, axis=-2, keepdims=True))
+        return inner / norms
+    (arg,) = args
+    if not _is_scalar(arg):
+        raise MathError(f"{node.name} of {_kind(arg)} is not defined here")
+    return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "cos": np.cos}[node.name](arg)
+
+
+def _sum(node: Sum, env: Env) -> np.ndarray:
+    space = env.space
+    family = space.family_of(node.index)
+    if node.lower is not None and not (isinstance(node.lower, Num) and node.lower.value == 1):
+        raise MathError(f"the sum over {node.index} must start at 1")
+    if node.upper is not None:
+        upper = node.upper
+        if not (isinstance(upper, Sym) and space.symbols[upper.name].size_of == family):
+            raise MathError(f"the sum over {node.index} must run over the whole range (up to its count)")
+    body = _eval(node.body, env)
+    axis = space.axis(node.index)
+    if body.shape[axis] == 1:  # the summand does not depend on the index: it is counted N times
+        return body * env.size(family)
+    return body.sum(axis=axis, keepdims=True)

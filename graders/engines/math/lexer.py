@@ -1,0 +1,198 @@
+"""Tokens of the whitelisted math language: plain ASCII and a LaTeX subset.
+
+Anything not listed here is refused with a message that names it and where it is."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graders.engines.math.tree import MathError
+
+MAX_CHARS = 12000
+MAX_TOKENS = 4000
+
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
+    "pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Sigma Phi Psi Omega".split()
+)
+
+# Unicode a student may paste, mapped to the LaTeX it stands for.
+UNICODE = {
+    "α": r"\alpha ", "τ": r"\tau ", "θ": r"\theta ", "λ": r"\lambda ", "σ": r"\sigma ", "ϕ": r"\phi ",
+    "‖": r"\| ", "⊤": r"\top ", "ᵀ": "^T ", "∑": r"\sum ", "Σ": r"\sum ", "√": r"\sqrt ", "·": r"\cdot ",
+    "⋅": r"\cdot ", "×": r"\cdot ", "−": "-", "–": "-", "≃": r"\simeq ", "∝": r"\propto ", "⇒": r"\Rightarrow ",
+    "⟹": r"\Rightarrow ", "²": "^2 ", "³": "^3 ", "⁴": "^4 ", "⁻¹": "^{-1} ", "’": "'", "′": "'", "π": r"\pi ",
+    "\u00a0": " ", "≈": r"\approx ",
+}
+
+# LaTeX commands that only lay out text: dropped with their argument, or alone.
+SKIP_WITH_GROUP = frozenset({"text", "mbox", "textrm", "textit", "textbf", "tag", "label", "intertext", "begin", "end", "hspace", "vspace"})
+SKIP_ALONE = frozenset({
+    "quad", "qquad", ",", ";", ":", "!", " ", "displaystyle", "textstyle", "limits", "nolimits", "nonumber", "notag",
+})
+SIZE_PREFIX = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "middle"})
+RELATION_COMMANDS = {
+    "propto": "∝", "simeq": "≃", "sim": "≃", "Rightarrow": "⇒", "implies": "⇒", "Longrightarrow": "⇒",
+    "approx": "≈", "equiv": "≡", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "neq": "≠",
+}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num name cmd op ( ) { } [ ] norm norml normr bar barl barr langle rangle rel row amp
+    text: str
+    pos: int  # 0-based character offset in the normalised text
+
+
+def where(pos: int) -> str:
+    return f"at character {pos + 1}"
+
+
+def normalise(text: str) -> str:
+    for char, latex in UNICODE.items():
+        text = text.replace(char, latex)
+    return text
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_WORD = re.compile(r"[A-Za-z]+")
+_COMMAND = re.compile(r"\\([A-Za-z]+\*?|.)", re.S)
+
+
+def _skip_group(text: str, i: int) -> int:
+    """Skip whitespace and one balanced {...} group starting at i; return the index after it."""
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i >= len(text) or text[i] != "{":
+        return i
+    level = 0
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            level += 1
+        elif text[j] == "}":
+            level -= 1
+            if level == 0:
+                return j + 1
+    raise MathError(f"unbalanced '{{' {where(i)}")
+
+
+def tokenize(text: str) -> list[Token]:
+    text = normalise(text)
+    if len(text) > MAX_CHARS:
+        raise MathError(f"the answer is too long ({len(text)} characters; at most {MAX_CHARS})")
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    size_side = ""  # "left" / "right" / "" after a \left, \right, \big...
+    while i < n:
+        if len(tokens) > MAX_TOKENS:
+            raise MathError("the answer has too many symbols")
+        ch = text[i]
+        if ch in " \t\r$":
+            i += 1
+            continue
+        if ch == "\n":
+            tokens.append(Token("row", "\n", i))
+            i += 1
+            continue
+        side, size_side = size_side, ""
+        if ch == "\\":
+            m = _COMMAND.match(text, i)
+            if m is None:
+                raise MathError(f"a lone backslash {where(i)}")
+            name, start, i = m.group(1), i, m.end()
+            if name == "\\":
+                tokens.append(Token("row", "\\\\", start))
+            elif name in SIZE_PREFIX:
+                size_side = "left" if name.endswith("l") or name == "left" else "right" if name.endswith("r") or name == "right" else "mid"
+                if text[i:i + 1] == ".":  # \left. is an invisible delimiter
+                    i += 1
+                    size_side = ""
+            elif name in SKIP_ALONE:
+                pass
+            elif name in SKIP_WITH_GROUP:
+                i = _skip_group(text, i)
+            elif name in ("|", "Vert"):
+                tokens.append(Token({"left": "norml", "right": "normr"}.get(side, "norm"), "\\|", start))
+            elif name == "lVert":
+                tokens.append(Token("norml", "\\|", start))
+            elif name == "rVert":
+                tokens.append(Token("normr", "\\|", start))
+            elif name in ("vert", "mid"):
+                tokens.append(Token({"left": "barl", "right": "barr"}.get(side, "bar"), "|", start))
+            elif name == "lvert":
+                tokens.append(Token("barl", "|", start))
+            elif name == "rvert":
+                tokens.append(Token("barr", "|", start))
+            elif name == "{":
+                tokens.append(Token("(", "(", start))
+            elif name == "}":
+                tokens.append(Token(")", ")", start))
+            elif name in ("langle", "rangle"):
+                tokens.append(Token(name, name, start))
+            elif name in ("cdot", "times", "ast"):
+                tokens.append(Token("op", "cdot" if name != "ast" else "*", start))
+            elif name == "prime":
+                tokens.append(Token("op", "'", start))
+            elif name in RELATION_COMMANDS:
+                tokens.append(Token("rel", RELATION_COMMANDS[name], start))
+            elif name.isalpha() or name.rstrip("*").isalpha():
+                tokens.append(Token("cmd", name.rstrip("*"), start))
+            else:
+                raise MathError(f"'\\{name}' {where(start)} is not part of the accepted notation")
+            continue
+        if ch == "|":
+            if text.startswith("||", i) and not side:
+                tokens.append(Token("norm", "||", i))
+                i += 2
+            else:
+                tokens.append(Token({"left": "barl", "right": "barr"}.get(side, "bar"), "|", i))
+                i += 1
+            continue
+        if ch.isdigit() or (ch == "." and text[i + 1:i + 2].isdigit()):
+            m = _NUMBER.match(text, i)
+            assert m is not None
+            tokens.append(Token("num", m.group(0), i))
+            i = m.end()
+            continue
+        if ch.isalpha() and ch.isascii():
+            m = _WORD.match(text, i)
+            assert m is not None
+            word = m.group(0)
+            tokens.append(Token("rel", "∝", i) if word == "prop" else Token("name", word, i))
+            i = m.end()
+            continue
+        if text.startswith("=>", i) or text.startswith("==>", i):
+            step = 3 if text.startswith("==>", i) else 2
+            tokens.append(Token("rel", "⇒", i))
+            i += step
+            continue
+        if ch == "=":
+            tokens.append(Token("rel", "=", i))
+            i += 1
+            continue
+        if ch == "~":
+            tokens.append(Token("rel", "≃", i))
+            i += 1
+            continue
+        if ch in "()[]{}":
+            if side == "left" and ch in ")]":
+                ch = "(" if ch == ")" else "["
+            elif side == "right" and ch in "([":
+                ch = ")" if ch == "(" else "]"
+            tokens.append(Token(ch, ch, i))
+            i += 1
+            continue
+        if ch == "*" and text.startswith("**", i):
+            tokens.append(Token("op", "^", i))
+            i += 2
+            continue
+        if ch in "+-*/^_',":
+            tokens.append(Token("op", ch, i))
+            i += 1
+            continue
+        if ch == "&":
+            tokens.append(Token("amp", "&", i))
+            i += 1
+            continue
+        raise MathError(f"'{ch}' {where(i)} is not part of the accepted notation")
+    return tokens

@@ -1,0 +1,132 @@
+"""The parsed expression tree. Nodes are frozen (hashable) so that values can be cached."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Union
+
+
+class MathError(ValueError):
+    """A student-facing problem with an expression: refused input, wrong shapes, limits."""
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Sym:
+    name: str
+    index: str | None = None
+
+
+@dataclass(frozen=True)
+class Add:
+    terms: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Neg:
+    arg: "Node"
+
+
+@dataclass(frozen=True)
+class Mul:
+    """`dot` is an explicit `\\cdot` between two column vectors, read as their inner product."""
+
+    left: "Node"
+    right: "Node"
+    dot: bool = False
+
+
+@dataclass(frozen=True)
+class Div:
+    num: "Node"
+    den: "Node"
+
+
+@dataclass(frozen=True)
+class Pow:
+    base: "Node"
+    exp: "Node"
+
+
+@dataclass(frozen=True)
+class Transpose:
+    arg: "Node"
+
+
+@dataclass(frozen=True)
+class Norm:
+    arg: "Node"
+
+
+@dataclass(frozen=True)
+class Func:
+    """A built-in function: exp, log, sqrt, abs, cos (one argument), cossim, inner (two)."""
+
+    name: str
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A declared function symbol applied to an argument, e.g. f(r(x_i))."""
+
+    name: str
+    arg: "Node"
+
+
+@dataclass(frozen=True)
+class Sum:
+    index: str
+    body: "Node"
+    lower: "Node | None" = None
+    upper: "Node | None" = None
+
+
+Node = Union[Num, Sym, Add, Neg, Mul, Div, Pow, Transpose, Norm, Func, Call, Sum]
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (Num, Sym)):
+        return ()
+    if isinstance(node, Add):
+        return node.terms
+    if isinstance(node, (Neg, Transpose, Norm)):
+        return (node.arg,)
+    if isinstance(node, Call):
+        return (node.arg,)
+    if isinstance(node, Mul):
+        return (node.left, node.right)
+    if isinstance(node, Div):
+        return (node.num, node.den)
+    if isinstance(node, Pow):
+        return (node.base, node.exp)
+    if isinstance(node, Func):
+        return node.args
+    if isinstance(node, Sum):
+        return tuple(n for n in (node.body, node.lower, node.upper) if n is not None)
+    raise TypeError(node)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
+
+
+def symbols(node: Node) -> set[str]:
+    return {n.name for n in walk(node) if isinstance(n, Sym)} | {n.name for n in walk(node) if isinstance(n, Call)}
+
+
+def size(node: Node) -> int:
+    return sum(1 for _ in walk(node))
+
+
+def depth(node: Node) -> int:
+    kids = children(node)
+    return 1 + (max(depth(k) for k in kids) if kids else 0)
