@@ -35,7 +35,10 @@ def _patch(module: Any, attr_path: list[str], name: str) -> bool:
             return False
     if not hasattr(owner, attr_path[-1]):
         return False
-    setattr(owner, attr_path[-1], _refusing(name))
+    try:
+        setattr(owner, attr_path[-1], _refusing(name))
+    except (AttributeError, TypeError):
+        return False  # a read-only builtin attribute: block its public aliases instead
     return True
 
 

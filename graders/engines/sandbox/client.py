@@ -42,7 +42,7 @@ EIGEN_ROUTINES = (
     "torch.svd_lowrank", "torch.lobpcg", "torch.Tensor.svd", "torch._C._linalg.linalg_eig",
     "torch._C._linalg.linalg_eigh", "torch._C._linalg.linalg_eigvals",
     "torch._C._linalg.linalg_eigvalsh", "torch._C._linalg.linalg_svd",
-    "torch._C._linalg.linalg_svdvals", "torch._C._VariableFunctions.svd",
+    "torch._C._linalg.linalg_svdvals",
     "numpy.linalg.eig", "numpy.linalg.eigh", "numpy.linalg.eigvals", "numpy.linalg.eigvalsh",
     "numpy.linalg.svd", "numpy.linalg.linalg.eig", "numpy.linalg.linalg.eigh",
     "numpy.linalg.linalg.svd", "numpy.linalg._linalg.eig", "numpy.linalg._linalg.eigh",
@@ -263,6 +263,10 @@ class _Zygote:
     def run(self, header: dict[str, Any], blobs: list[bytes], wait_s: float) -> tuple[dict[str, Any], bytes]:
         try:
             send_message(self.process.stdin.fileno(), header, blobs)
+        except OSError as exc:
+            self.kill()
+            raise _ZygoteGone(str(exc), "before the job") from exc
+        try:
             reply, result = receive_message(self.process.stdout.fileno(), time.monotonic() + wait_s)
         except (OSError, ProtocolError) as exc:
             self.kill()
@@ -314,8 +318,10 @@ class _Pool:
             for attempt in range(2):
                 try:
                     reply, result = slot.zygote().run(header, blobs, timeout_s + 10.0)
-                except _ZygoteGone:
+                except _ZygoteGone as gone:
                     slot.discard()
+                    if len(gone.args) > 1 and attempt == 0:
+                        continue  # it died between jobs: this job never started, start a new one
                     return None
                 if reply.get("setup_error") is None:
                     return reply, result
@@ -344,8 +350,11 @@ def _file_problem(files: dict[str, bytes], config: SandboxConfig) -> str | None:
 
 def run_task(task: str, payload: Any = None, files: dict[str, bytes] | None = None,
              timeout_s: float = 10.0, blocked: Iterable[str] = (), *,
-             kit_root: Path | str | None = None) -> TaskResult:
+             kit_root: Path | str | None = None, memory_bytes: int | None = None) -> TaskResult:
     """Run `module:function` from the kit on `payload` and `files` in a fresh sandboxed job.
+
+    `kit_root` overrides the configured kit, `memory_bytes` the configured memory budget (both
+    optional extensions of the agreed interface).
 
     Raises ValueError for a malformed call and SandboxUnavailable when no sandbox can be had;
     everything the student's code does ends in a TaskResult."""
@@ -358,6 +367,8 @@ def run_task(task: str, payload: Any = None, files: dict[str, bytes] | None = No
         raise ValueError(f"task must look like 'package.module:function', got {task!r}")
     if not 0 < timeout_s <= MAX_TIMEOUT_S:
         raise ValueError(f"timeout_s must be in (0, {MAX_TIMEOUT_S:g}]")
+    if memory_bytes is not None and not 0 < memory_bytes <= 64 << 30:
+        raise ValueError("memory_bytes must be positive and at most 64 GiB")
     blocked = list(blocked)
     for name in blocked:
         if not BLOCKED_PATTERN.fullmatch(name):
@@ -371,7 +382,8 @@ def run_task(task: str, payload: Any = None, files: dict[str, bytes] | None = No
     nonce = secrets.token_bytes(16)
     names = sorted(files)
     header = {"task": task, "timeout_s": float(timeout_s), "blocked": blocked,
-              "nonce": nonce.hex(), "files": names}
+              "nonce": nonce.hex(), "files": names,
+              "memory_bytes": int(memory_bytes or pool.config.memory_bytes)}
     answer = pool.run(header, [payload_json] + [bytes(files[n]) for n in names], timeout_s)
     if answer is None:
         return result("crash", "The sandbox stopped during the job; it has been restarted.")

@@ -85,11 +85,11 @@ def _vm_bytes(field: str) -> int:
     raise OSError(f"{field} missing from /proc/self/status")
 
 
-def _set_limits(limits: dict[str, int], timeout_s: float) -> None:
+def _set_limits(limits: dict[str, int], timeout_s: float, memory_bytes: int) -> None:
     cpu = int(timeout_s) + 1
     # a fork of the torch zygote already maps ~0.6 GiB: the budget sits on top of that
-    address_space = _vm_bytes("VmSize") + limits["memory_bytes"]
-    data = _vm_bytes("VmData") + limits["memory_bytes"]
+    address_space = _vm_bytes("VmSize") + memory_bytes
+    data = _vm_bytes("VmData") + memory_bytes
     for which, value in (
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
         (resource.RLIMIT_AS, (address_space, address_space)),
@@ -202,7 +202,7 @@ def job_main(job_fd: int, setup_fd: int, result_fd: int, settings: dict[str, Any
         _install_files(files, settings["tmp_bytes"])
         _isolate_fds(result_fd, setup_fd)
         report_fd = SETUP_FD
-        _set_limits(settings, float(header["timeout_s"]))
+        _set_limits(settings, float(header["timeout_s"]), int(header["memory_bytes"]))
         blocking.block(header["blocked"])
         os.chdir(WORKDIR)
         os.environ["TMPDIR"] = TMPDIR

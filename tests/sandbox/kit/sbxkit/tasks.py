@@ -51,3 +51,15 @@ def load_weights(payload: dict, workdir: Path) -> dict[str, list[int]]:
     else:
         state = torch.load(path, weights_only=True)
     return {key: list(value.shape) for key, value in state.items()}
+
+
+def load_weights_then_probe(payload: dict, workdir: Path) -> dict[str, Any]:
+    """torch.load(weights_only=True) on a hostile file, then look for what its pickle would do."""
+    import os
+
+    try:
+        torch.load(workdir / payload["file"], weights_only=True)
+        outcome = "loaded"
+    except Exception as exc:  # noqa: BLE001 - the refusal is the expected outcome
+        outcome = f"{type(exc).__name__}: {exc}"
+    return {"outcome": outcome[:500], "marker_exists": os.path.exists(payload["marker"])}
