@@ -13,6 +13,7 @@ import graders
 
 from app.db import make_engine, make_sessionmaker
 from app.grading import GraderLookup
+from app.lti import hooks as lti_hooks
 from app.queue import GradingQueue
 from app.settings import Settings
 from app.storage import BlobStore
@@ -26,6 +27,7 @@ class Services:
     sessions: sessionmaker[Session]
     store: BlobStore
     queue: GradingQueue
+    grader_for: GraderLookup = graders.grader
     waiters: GradeWaiters = field(default_factory=GradeWaiters)
 
     @classmethod
@@ -34,8 +36,13 @@ class Services:
         sessions = make_sessionmaker(engine)
         store = BlobStore(settings.blob_dir, settings.tmp_dir)
         waiters = GradeWaiters()
-        queue = GradingQueue(settings, sessions, store, grader_for, on_finished=waiters.notify)
-        return cls(settings, engine, sessions, store, queue, waiters)
+
+        def finished(submission_id: str) -> None:
+            waiters.notify(submission_id)
+            lti_hooks.submission_finished(sessions, submission_id)  # grade passback to the LMS
+
+        queue = GradingQueue(settings, sessions, store, grader_for, on_finished=finished)
+        return cls(settings, engine, sessions, store, queue, grader_for, waiters)
 
     @property
     def runs_worker(self) -> bool:

@@ -139,14 +139,18 @@ async def read_submission(request: Request, settings: Settings, store: BlobStore
     raise error(415, "Content-Type must be application/json or multipart/form-data")
 
 
+def _not_accepted(rubric: Rubric, filename: str) -> HTTPException:
+    accepted = [name for spec in rubric.files for name in spec.accept]
+    hint = f"accepted: {', '.join(accepted)}" if accepted else f"{rubric.exercise} takes no files"
+    return error(422, f"file {filename!r} is not accepted for {rubric.exercise}; {hint}")
+
+
 def _check_files(rubric: Rubric, files: list[StagedFile]) -> None:
     seen: dict[str, str] = {}
-    accepted = [name for spec in rubric.files for name in spec.accept]
     for staged in files:
         spec = match_upload(rubric, staged.filename)
         if spec is None:
-            hint = f"accepted: {', '.join(accepted)}" if accepted else f"{rubric.exercise} takes no files"
-            raise error(422, f"file {staged.filename!r} is not accepted for {rubric.exercise}; {hint}")
+            raise _not_accepted(rubric, staged.filename)
         if staged.writer.size > spec.max_bytes:
             raise error(413, f"file {staged.filename!r} is {staged.writer.size} bytes; the limit is {spec.max_bytes}")
         if spec.name in seen:
@@ -155,12 +159,19 @@ def _check_files(rubric: Rubric, files: list[StagedFile]) -> None:
         staged.spec = spec
 
 
-def _largest_allowed(filename: str, exercise: str | None) -> int | None:
-    """The size limit of an upload by that name: its exercise's, or (the `exercise` field has
-    not arrived yet) the largest any exercise allows; None if nothing accepts the name."""
-    exercises = [exercise] if exercise in graders.exercise_ids() else list(graders.exercise_ids())
-    limits = [s.max_bytes for ex in exercises if (s := match_upload(graders.rubric(ex), filename))]
-    return max(limits) if limits else None
+def _size_limit(filename: str, exercise: str | None) -> int:
+    """The size limit of an upload by that name: its exercise's or, if the `exercise` field
+    has not arrived yet, the largest any exercise allows. 422 if nothing accepts the name."""
+    if exercise is not None:
+        rubric = known_rubric(exercise)
+        spec = match_upload(rubric, filename)
+        if spec is None:
+            raise _not_accepted(rubric, filename)
+        return spec.max_bytes
+    limits = [s.max_bytes for ex in graders.exercise_ids() if (s := match_upload(graders.rubric(ex), filename))]
+    if not limits:
+        raise error(422, f"file {filename!r} is not accepted by any exercise")
+    return max(limits)
 
 
 class _MultipartReader:
@@ -183,6 +194,10 @@ class _MultipartReader:
         self._data = bytearray()
         self._writer: BlobWriter | None = None
         self._filename = ""
+        self.complete = False
+
+    def on_end(self) -> None:
+        self.complete = True
 
     def on_part_begin(self) -> None:
         self._disposition = b""
@@ -216,10 +231,7 @@ class _MultipartReader:
         if len(self.files) >= self.MAX_FILES:
             raise error(422, f"more than {self.MAX_FILES} files")
         self._filename = options[b"filename"].decode(self.charset, "replace")
-        limit = _largest_allowed(self._filename, self.fields.get("exercise"))
-        if limit is None:
-            raise error(422, f"file {self._filename!r} is not accepted by any exercise")
-        self._writer = self.store.writer(limit)
+        self._writer = self.store.writer(_size_limit(self._filename, self.fields.get("exercise")))
         self.files.append(StagedFile(self._filename, self._writer))
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -257,7 +269,7 @@ async def _read_multipart(request: Request, settings: Settings, store: BlobStore
         name: getattr(reader, name)
         for name in (
             "on_part_begin", "on_part_data", "on_part_end", "on_header_field",
-            "on_header_value", "on_header_end", "on_headers_finished",
+            "on_header_value", "on_header_end", "on_headers_finished", "on_end",
         )
     }
     parser = python_multipart.MultipartParser(boundary, callbacks)
@@ -265,6 +277,8 @@ async def _read_multipart(request: Request, settings: Settings, store: BlobStore
         async for chunk in _limited(request, settings.max_request_bytes):
             parser.write(chunk)
         parser.finalize()
+        if not reader.complete:
+            raise error(400, "malformed multipart body: it ends before its closing boundary")
         if "exercise" not in reader.fields:
             raise error(422, "form field 'exercise' is missing")
         answers = _parse_json(reader.fields["answers"], "form field 'answers'") if "answers" in reader.fields else {}

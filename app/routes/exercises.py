@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 import graders
 from graders.answers import answer_model
 
-from app.deps import CurrentUser
+from app.deps import CurrentUser, ServicesDep
 from app.schemas import ExerciseOut, FileOut, ItemOut, PartOut
 
 router = APIRouter(prefix="/exercises", tags=["exercises"])
@@ -50,9 +50,9 @@ def list_exercises() -> list[ExerciseOut]:
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}, "description": "the starter kit"}},
 )
-async def starter_kit(exercise: str, _user: CurrentUser) -> Response:
+async def starter_kit(exercise: str, services: ServicesDep, _user: CurrentUser) -> Response:
     try:
-        grader = graders.grader(exercise)
+        grader = services.grader_for(exercise)
     except graders.UnknownExercise:
         raise HTTPException(404, f"no exercise {exercise!r}") from None
     kit = await run_in_threadpool(grader.starter_kit)
