@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Submission, User
+from app.models import Submission, SubmissionItem, User
 from app.models.override import ItemOverride
 from app.policies import Attempt, CountedGrade, as_utc, counted_grade, policy_for
+
+if TYPE_CHECKING:
+    from app.schemas import SubmissionOut
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,25 @@ def effective_score(submission: Submission, overrides: dict[str, ItemOverride]) 
     return round(sum(i.score for i in effective_items(submission, overrides)), 6)
 
 
-@dataclass(frozen=True)
-class ExerciseGrade:
-    exercise: str
-    counted: CountedGrade | None
-    attempts: int
-    max_score: float
+def with_overrides(out: "SubmissionOut", db: Session, staff: bool) -> "SubmissionOut":
+    """The API's view of a submission with TA overrides applied: the effective score and the
+    TA's comment per item; TAs also see the automatic score an override replaced."""
+    overrides = overrides_for(db, [out.id]).get(out.id, {})
+    if not overrides or out.status != "graded":
+        return out
+    by_id = {i.id: i for i in out.items}
+    for o in overrides.values():
+        item = by_id.get(o.item_id)
+        if item is None:
+            continue
+        stored = SubmissionItem(item_id=item.id, score=item.score, max_score=item.max_score,
+                                feedback=item.feedback, needs_review=item.needs_review)
+        eff = effective_item(stored, o)
+        item.score, item.needs_review, item.comment = eff.score, eff.needs_review, eff.comment
+        if staff and eff.overridden:
+            item.auto_score = eff.auto_score
+    out.score = round(sum(i.score for i in out.items), 6)
+    return out
 
 
 def counted_for(

@@ -12,6 +12,7 @@ import graders
 from app import errors
 from app.grading import GraderLookup
 from app.routes import exercises, grades, health, roster, submissions
+from app.routes import exports, lti, pages, review, ta, ta_pages
 from app.services import Services
 from app.settings import Settings, get_settings
 
@@ -48,6 +49,12 @@ def create_app(settings: Settings | None = None, *, grader_for: GraderLookup = g
     api.include_router(grades.router)
     api.include_router(roster.router)
     api.include_router(health.router)
+    api.include_router(ta.router)
+    api.include_router(review.router)
+    api.include_router(exports.router)
 
     app.include_router(api)
+    app.include_router(pages.router)
+    app.include_router(ta_pages.router)
+    app.include_router(lti.router)
     return app

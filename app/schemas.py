@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from graders.result import GradeResult, ItemResult, Status
 
@@ -23,9 +23,26 @@ class UserRef(BaseModel):
         return cls(id=user.id, name=user.name, email=user.email, external_id=user.external_id)
 
 
+class SubmissionItemOut(ItemResult):
+    """An item of §3a. A TA's override replaces `score` (see app.gradebook.with_overrides)."""
+
+    comment: str | None = Field(None, description="the TA's comment on this item, if a TA changed or checked it")
+    auto_score: float | None = Field(None, description="TAs only: the automatic score, when a TA override replaced it")
+
+    @model_serializer(mode="wrap")
+    def _only_when_set(self, handler):
+        # An item nobody touched has exactly the §3a keys.
+        data = handler(self)
+        for key in ("comment", "auto_score"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
 class SubmissionOut(GradeResult):
     """The result shape of contract §3a, plus `student`, `created_at`, `graded_at`, `error`."""
 
+    items: list[SubmissionItemOut] = Field(default_factory=list)
     student: UserRef
     created_at: datetime
     graded_at: datetime | None = None
@@ -41,8 +58,8 @@ class SubmissionOut(GradeResult):
             score=submission.score if graded else None,
             max_score=submission.max_score,
             items=[
-                ItemResult(id=i.item_id, score=i.score, max_score=i.max_score, feedback=i.feedback,
-                           needs_review=i.needs_review)
+                SubmissionItemOut(id=i.item_id, score=i.score, max_score=i.max_score, feedback=i.feedback,
+                                  needs_review=i.needs_review)
                 for i in submission.items
             ] if graded else [],
             grader_version=submission.grader_version or "",
@@ -150,6 +167,7 @@ class ExerciseGrade(BaseModel):
     max_score: float
     submission_id: str | None = Field(description="the submission that counts")
     submissions: int = Field(description="how many submissions this student made for the exercise")
+    late_penalty: float = Field(0.0, description="points the late penalty took off the counted submission")
 
 
 class StudentGrades(BaseModel):
@@ -157,7 +175,7 @@ class StudentGrades(BaseModel):
     exercises: list[ExerciseGrade]
     total: float
     max_total: float
-    counting: str = Field(description="which submission counts per exercise, e.g. 'best'")
+    counting: str = Field(description="which submission counts per exercise, e.g. 'best' (app/policies.yaml)")
 
 
 class GradesOut(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+import requests
 from pylti1p3.cookie import CookieService
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.oidc_login import OIDCLogin
@@ -108,9 +109,11 @@ class StarletteOIDCLogin(OIDCLogin):
 
 
 class StarletteMessageLaunch(MessageLaunch):
-    def __init__(self, request: StarletteLtiRequest, tool_config, launch_data_storage) -> None:
+    def __init__(self, request: StarletteLtiRequest, tool_config, launch_data_storage,
+                 requests_session: requests.Session | None = None) -> None:
         cookies = StarletteCookieService(request)
-        super().__init__(request, tool_config, SessionService(request), cookies, launch_data_storage)
+        super().__init__(request, tool_config, SessionService(request), cookies, launch_data_storage,
+                         requests_session)
 
     def _get_request_param(self, key: str) -> str | None:
         return self._request.get_param(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import requests
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.service_connector import ServiceConnector
@@ -13,6 +14,17 @@ from app.lti.config import find_registration
 
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+
+
+HTTP_TIMEOUT_SECONDS = 10.0
+
+
+class TimeoutSession(requests.Session):
+    """PyLTI1p3 calls `requests` without a timeout; a platform that hangs must not hang us."""
+
+    def request(self, *args, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", HTTP_TIMEOUT_SECONDS)
+        return super().request(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,7 @@ def post_score(
     Raises pylti1p3's LtiException when the platform refuses."""
     registration = find_registration(conf, target.iss, target.client_id)
     service = AssignmentsGradesService(
-        ServiceConnector(registration),
+        ServiceConnector(registration, TimeoutSession()),
         {"scope": list(target.scopes), "lineitem": target.lineitem},
     )
     grade = (

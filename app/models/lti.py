@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -37,7 +37,7 @@ class LtiGradeTarget(Base):
     sub: Mapped[str] = mapped_column(String(255))
     lineitem: Mapped[str] = mapped_column(String(1000))
     scopes: Mapped[list[str]] = mapped_column(JSON)
-    last_score: Mapped[float | None] = mapped_column()
+    last_score: Mapped[float | None] = mapped_column(Float)
     last_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 

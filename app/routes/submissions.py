@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.deps import CurrentUser, DbSession, ServicesDep, is_staff, require_roles
+from app.gradebook import with_overrides
 from app.models import Role, Submission, User
+from app.policies_check import enforce as enforce_policy
 from app.schemas import SubmissionList, SubmissionOut, SubmissionSummary
 from app.services import Services
 from app.submissions import store_submission
@@ -67,6 +69,7 @@ async def create_submission(
 
     def store() -> tuple[SubmissionOut, bool]:
         with services.sessions() as session:
+            enforce_policy(session, user, incoming, idempotency_key)
             submission, new = store_submission(session, services.store, user, incoming, idempotency_key)
             return _load(services, submission.id, user), new  # type: ignore[return-value]
 
@@ -89,7 +92,7 @@ def _load(services: Services, submission_id: str, user: User) -> SubmissionOut |
         )
         if submission is None or (submission.user_id != user.id and not is_staff(user)):
             return None
-        return SubmissionOut.of(submission)
+        return with_overrides(SubmissionOut.of(submission), db, is_staff(user))
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut, summary="A submission and its grade")

@@ -74,7 +74,7 @@ def _item_state(o: ItemOverride | None) -> dict[str, Any] | None:
     return {"score": o.score, "accepted_score": o.accepted_score, "comment": o.comment}
 
 
-def apply_override(db: Session, ta: User, submission_id: str, body: OverrideIn) -> OverrideOut:
+def apply_override(services: Services, db: Session, ta: User, submission_id: str, body: OverrideIn) -> OverrideOut:
     """Record the TA's decision beside the automatic score, and who made it. Commits."""
     sub = db.scalar(select(Submission).options(selectinload(Submission.items))
                     .where(Submission.id == submission_id).with_for_update())
@@ -112,14 +112,14 @@ def apply_override(db: Session, ta: User, submission_id: str, body: OverrideIn) 
     )
     user_id, exercise = sub.user_id, sub.exercise
     db.commit()
-    grade_changed(user_id, exercise)
+    grade_changed(services.sessions, user_id, exercise)
     return out
 
 
 @router.post("/submissions/{submission_id}/override", response_model=OverrideOut,
              summary="Set an item's points with a comment (or accept the automatic score)")
-def override(submission_id: str, body: OverrideIn, db: DbSession, ta: TaUser) -> OverrideOut:
-    return apply_override(db, ta, submission_id, body)
+def override(submission_id: str, body: OverrideIn, services: ServicesDep, db: DbSession, ta: TaUser) -> OverrideOut:
+    return apply_override(services, db, ta, submission_id, body)
 
 
 # --- audit log ---------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import jwt
 import uvicorn
 from cryptography.hazmat.primitives import serialization
@@ -56,7 +55,7 @@ class ScorePost:
 
 @dataclass
 class FakePlatform:
-    tool_jwks_url: str = ""  # set once the tool's URL is known
+    tool_jwks: dict[str, Any] = field(default_factory=dict)  # the tool's /lti/jwks, as registered
     client_id: str = "tool-client-1"
     deployment_id: str = "deploy-1"
     port: int = field(default_factory=free_port)
@@ -140,8 +139,7 @@ class FakePlatform:
             assertion = form.get("client_assertion", "")
             try:
                 header = jwt.get_unverified_header(assertion)
-                tool_keys = httpx.get(self.tool_jwks_url).json()["keys"]
-                key = next(k for k in tool_keys if k["kid"] == header["kid"])
+                key = next(k for k in self.tool_jwks["keys"] if k["kid"] == header["kid"])
                 claims = jwt.decode(assertion, RSAAlgorithm.from_jwk(json.dumps(key)),
                                     algorithms=["RS256"], audience=self.url("/token"))
             except Exception as exc:  # any failure is a refused client, as on a real platform
