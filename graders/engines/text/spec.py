@@ -40,7 +40,10 @@ class Signal(_Strict):
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         for pattern in value:
-            compile_pattern(pattern)
+            try:
+                compile_pattern(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r}: {exc}") from None
         return value
 
     @cached_property

@@ -1,0 +1,31 @@
+"""Agreement floors of the text engine with a TA's points on the labelled answers
+(graders/engines/text/eval/labelled.jsonl). The floors sit below the measured figures with a
+margin (see the report printed by `python -m graders.engines.text.eval.evaluate`), so a change
+that makes grading worse fails here."""
+import pytest
+
+from graders.engines.text.eval.evaluate import figures, rows
+
+# split: (share within ±25 % of the item's points, Pearson r, share sent to review at most)
+FLOORS = {
+    "dev": (0.93, 0.93, 0.45),   # measured 1.00, 1.00, 18/58
+    "test": (0.90, 0.90, 0.45),  # measured 1.00, 0.99, 16/50 (0.96, 0.89 on first sight)
+    "test2": (0.85, 0.82, 0.50),  # measured 0.94, 0.92, 13/35 (0.91, 0.89 on first sight)
+}
+
+
+@pytest.mark.parametrize("split", list(FLOORS))
+def test_agreement_with_the_ta_stays_above_its_floor(split):
+    within, pearson, review_share = FLOORS[split]
+    f = figures(split)
+    assert f.n == len(rows(split)) >= 30
+    assert f.within >= within, f
+    assert f.pearson >= pearson, f
+    assert f.reviewed <= review_share * f.n, f
+
+
+def test_the_labelled_set_covers_every_kind_of_answer():
+    kinds = {r.kind for r in rows()}
+    assert {"right", "partly", "wrong", "negated", "stuffed", "swapped", "alt", "terse", "long", "mix",
+            "offtopic"} <= kinds
+    assert len(rows()) >= 80 and {r.split for r in rows()} == set(FLOORS)

@@ -1,0 +1,105 @@
+"""The text engine's plumbing: rubric validation, checker construction, the shared model and
+the on-disk cache of rubric example embeddings."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from graders.engines.text import embedding
+from graders.engines.text.checker import make_checker
+from graders.engines.text.spec import TextRubric
+from graders.rubric import ItemSpec
+
+CONCEPT = {"id": "a", "label": "a", "weight": 1.0, "missing": "say a", "patterns": ["\\ba\\b"]}
+
+
+def test_concept_weights_must_add_up_to_one():
+    with pytest.raises(ValidationError, match="add up to 1"):
+        TextRubric(question="q", kind="short", references=["r"], concepts=[{**CONCEPT, "weight": 0.5}])
+
+
+def test_a_broken_pattern_is_rejected_when_the_rubric_loads():
+    with pytest.raises(ValidationError):
+        TextRubric(question="q", kind="short", references=["r"], concepts=[{**CONCEPT, "patterns": ["(unclosed"]}])
+
+
+def test_a_list_question_needs_families():
+    with pytest.raises(ValidationError, match="families"):
+        TextRubric(question="q", kind="list", references=["r"])
+
+
+def _item(check: dict) -> ItemSpec:
+    return ItemSpec(field="f", type="text", points=1, check={"engine": "text", **check}, part="p")
+
+
+def test_checker_needs_a_rubric_file_inside_the_exercise_folder(tmp_path: Path):
+    with pytest.raises(ValueError, match="needs `rubric"):
+        make_checker(_item({}), tmp_path)
+    (tmp_path.parent / "outside.yaml").write_text("question: q\n")
+    with pytest.raises(ValueError, match="outside"):
+        make_checker(_item({"rubric": "../outside.yaml"}), tmp_path)
+
+
+def test_building_a_checker_does_not_load_the_model(monkeypatch, tmp_path: Path):
+    monkeypatch.setattr(embedding, "_model", None)
+    monkeypatch.setattr(embedding, "_load_uncached", lambda: pytest.fail("model loaded at build time"))
+    (tmp_path / "q.yaml").write_text(
+        "question: q\nkind: short\nreferences: [r]\nconcepts:\n"
+        "  - {id: a, label: a, weight: 1, missing: say a, patterns: ['\\ba\\b']}\n")
+    checker = make_checker(_item({"rubric": "q.yaml"}), tmp_path)
+    assert checker.rubric.concepts[0].id == "a"
+
+
+def test_the_model_is_loaded_once_for_all_threads(monkeypatch):
+    calls = []
+
+    def slow_load():
+        calls.append(1)
+        time.sleep(0.05)
+        return object()
+
+    monkeypatch.setattr(embedding, "_model", None)
+    monkeypatch.setattr(embedding, "_load_uncached", slow_load)
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(embedding.load_model())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len({id(m) for m in seen}) == 1
+
+
+class ReEmbedded(Exception):
+    pass
+
+
+def _refuse(texts, model=None):
+    raise ReEmbedded(texts)
+
+
+def test_rubric_embeddings_come_from_disk_in_a_fresh_process(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("AUTOGRADER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(embedding, "_examples", {})
+    monkeypatch.setattr(embedding, "model_key", lambda: "test-model")
+    fake = np.eye(3, dtype=np.float32)
+    monkeypatch.setattr(embedding, "encode_uncached", lambda texts, model=None: fake[: len(texts)])
+    first = embedding.encode_examples(["a", "b"])
+    assert list(tmp_path.rglob("*.npy"))
+    monkeypatch.setattr(embedding, "_examples", {})  # as if a new process started
+    monkeypatch.setattr(embedding, "encode_uncached", _refuse)
+    np.testing.assert_array_equal(embedding.encode_examples(["a", "b"]), first)
+    with pytest.raises(ReEmbedded):  # other phrases: another key
+        embedding.encode_examples(["a", "c"])
+
+
+def test_real_model_embeds_offline_and_normalised(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    vectors = embedding.encode(["the angle decides the class", "the angle decides the class", "pizza"])
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert float(vectors[0] @ vectors[2]) < 0.5
