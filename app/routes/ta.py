@@ -77,7 +77,7 @@ def _item_state(o: ItemOverride | None) -> dict[str, Any] | None:
 def apply_override(services: Services, db: Session, ta: User, submission_id: str, body: OverrideIn) -> OverrideOut:
     """Record the TA's decision beside the automatic score, and who made it. Commits."""
     sub = db.scalar(select(Submission).options(selectinload(Submission.items))
-                    .where(Submission.id == submission_id).with_for_update())
+                    .where(Submission.id == submission_id).with_for_update(of=Submission))
     if sub is None:
         raise HTTPException(404, f"no submission {submission_id}")
     if sub.status != "graded":
