@@ -125,6 +125,9 @@ class ExpressionChecker:
             given = Form(objective or Objective("max", self.max_variables), tree)
             if objective is not None and objective.kind != "max":
                 return Verdict(False, "this is a minimisation")
+            extra = [v for v in self.judge.variables_of(tree) if v not in self.max_variables]
+            if extra:
+                return Verdict(False, f"it still depends on {', '.join(pretty(v) for v in extra)}")
             return self.judge.same_minimisers(wanted, given)
         if self.relation == "positive_multiple":
             return self.judge.positive_multiple(self.target, tree)
@@ -148,7 +151,7 @@ class DerivationChecker:
             weight_start=float(weights.get("start", 0.15)),
             weight_end=float(weights.get("end", 0.15)),
             weight_steps=float(weights.get("steps", 0.7)),
-            invalid_step_penalty=float(check.get("invalid_step_penalty", 0.5)),
+            invalid_step_penalty=float(check.get("invalid_step_penalty", 0.3)),
             min_steps=int(check.get("min_steps", 2)),
         )
         total = self.rules.weight_start + self.rules.weight_end + self.rules.weight_steps

@@ -96,9 +96,11 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
         end = Verdict(False, f"the last line must be the {'maximisation' if rules.end.objective.kind == 'max' else 'minimisation'} itself")
     invalid = [s for s in steps if not s.ok]
     n_steps = len(steps)
+    # Valid steps earn their share (at least `min_steps` are expected); each invalid one costs more.
     step_credit = 0.0
     if n_steps:
-        step_credit = max(0.0, 1.0 - rules.invalid_step_penalty * len(invalid)) * min(1.0, n_steps / rules.min_steps)
+        valid_share = (n_steps - len(invalid)) / max(n_steps, rules.min_steps)
+        step_credit = max(0.0, valid_share - rules.invalid_step_penalty * len(invalid))
     fraction = rules.weight_start * start.ok + rules.weight_end * end.ok + rules.weight_steps * step_credit
     if invalid:
         fraction = min(fraction, 1.0 - rules.weight_steps * rules.invalid_step_penalty)

@@ -131,6 +131,8 @@ def _function(node: Func, env: Env) -> np.ndarray:
         norms = np.sqrt(np.sum(a * a, axis=-2, keepdims=True) * np.sum(b * b, axis=-2, keepdims=True))
         return inner / norms
     (arg,) = args
+    if node.name == "abs" and arg.shape[-1] == 1:  # |z| of a vector is read as its norm
+        return np.sqrt(np.sum(arg * arg, axis=(-2, -1), keepdims=True))
     if not _is_scalar(arg):
         raise MathError(f"{node.name} of {_kind(arg)} is not defined here")
     return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "cos": np.cos}[node.name](arg)

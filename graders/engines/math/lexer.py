@@ -54,7 +54,8 @@ def normalise(text: str) -> str:
     return text
 
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+DIGITS = "0123456789"
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _WORD = re.compile(r"[A-Za-z]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+\*?|.)", re.S)
 
@@ -148,7 +149,7 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token({"left": "barl", "right": "barr"}.get(side, "bar"), "|", i))
                 i += 1
             continue
-        if ch.isdigit() or (ch == "." and text[i + 1:i + 2].isdigit()):
+        if ch in DIGITS or (ch == "." and text[i + 1:i + 2] in DIGITS and text[i + 1:i + 2]):
             m = _NUMBER.match(text, i)
             assert m is not None
             tokens.append(Token("num", m.group(0), i))

@@ -222,6 +222,8 @@ def parse_expression(text: str, vocab: Vocabulary) -> tuple[Objective | None, No
     if len(rows) > 1:
         raise MathError("write one expression on one line")
     pieces = _segments([], rows[0])
+    if not pieces:
+        raise MathError("the expression is empty")
     while len(pieces) > 1 and _is_label(pieces[0][1], vocab):
         pieces = pieces[1:]
     if len(pieces) > 1:

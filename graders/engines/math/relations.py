@@ -103,7 +103,8 @@ class Judge:
             a, b = self.values(old, env), self.values(new, env)
             if a.shape[-2:] != (1, 1) or b.shape[-2:] != (1, 1):
                 return Verdict(False, "\\propto compares two numbers (one per class c)")
-            ratio = b / a
+            with np.errstate(all="ignore"):
+                ratio = b / a
             if not np.all(np.isfinite(ratio)):
                 return Verdict(False, "the ratio to the previous line is not defined everywhere")
             if np.any(ratio <= 0):
@@ -176,6 +177,8 @@ class Judge:
             flat = np.where(np.isfinite(flat[..., 0]), flat[..., 0], np.inf)
             pick = np.argmin(flat, axis=1)
             best = flat[np.arange(env.batch), pick]
+            if rounds == 0 and np.any((pick == 0) | (pick == flat.shape[1] - 1)):
+                raise MathError(f"minimised over {pretty(var)} > 0 the previous line has no minimum (it keeps decreasing towards the edge), so {pretty(var)} cannot disappear here")
             if rounds + 1 == len(GRID):
                 break
             centre = trial.reshape(env.batch, -1)
@@ -270,6 +273,8 @@ def _affine_fit(o: np.ndarray, n: np.ndarray, datasets: int, draws: int, tol: fl
         if np.all(new_const):
             return OK
         return Verdict(False, "differs: the previous line does not depend on the variables but this one does")
+    if np.all(new_const):
+        return Verdict(False, "differs: this line no longer depends on the variables, the previous one does")
     var = (oc * oc).sum(axis=1)
     a = (oc * nc).sum(axis=1) / np.where(var > 0, var, 1)
     resid = nc - a[:, None] * oc

@@ -1,0 +1,172 @@
+"""Mutation tests: each single change that breaks a model derivation is caught at the right
+line with the right reason; harmless rewrites are accepted (contract §3 relations)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import graders
+
+EX2_MODEL = [
+    ("", r"J = \frac{1}{N}\sum_i \|x_i - w w^\top x_i\|^2"),
+    ("=", r"\frac{1}{N}\sum_i \|x_i - \alpha^2 u u^\top x_i\|^2"),
+    ("=", r"\frac{1}{N}\sum_i \left(\|x_i\|^2 - 2\alpha^2 x_i^\top u u^\top x_i + \alpha^4 x_i^\top u u^\top u u^\top x_i\right)"),
+    ("=", r"\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^4 - 2\alpha^2) u^\top S u"),
+    (r"\simeq", r"(\alpha^4 - 2\alpha^2) u^\top S u"),
+    (r"\simeq", r"- u^\top S u"),
+    (r"\Rightarrow \arg\max_u", r"u^\top S u"),
+]
+
+EX1_MODEL = [
+    ("", r"p(c|x) = \frac{\exp(w_c^\top z + b_c)}{\sum_{c'} \exp(w_{c'}^\top z + b_{c'})}"),
+    ("=", r"\frac{\exp(w_c^\top z)}{\sum_{c'} \exp(w_{c'}^\top z)}"),
+    ("=", r"\frac{\exp(\|w_c\| \|z\| \cos(w_c, z))}{\sum_{c'} \exp(\|w_{c'}\| \|z\| \cos(w_{c'}, z))}"),
+    ("=", r"\frac{\exp(\cos(w_c, z) / \tau)}{\sum_{c'} \exp(\cos(w_{c'}, z)/\tau)}"),
+]
+
+
+def mark(exercise: str, lines: list[tuple[str, str]] | str):
+    checker = graders.grader(exercise).checkers[f"{exercise}a.derivation"]
+    answer = lines if isinstance(lines, str) else [{"rel": r, "expr": e} for r, e in lines]
+    return checker(answer)
+
+
+def replaced(model, number, rel=None, expr=None):
+    lines = list(model)
+    old_rel, old_expr = lines[number - 1]
+    lines[number - 1] = (old_rel if rel is None else rel, old_expr if expr is None else expr)
+    return lines
+
+
+def first_wrong(feedback: str) -> int | None:
+    m = re.search(r"First wrong step: line (\d+)", feedback)
+    return int(m.group(1)) if m else None
+
+
+def test_models_get_full_marks():
+    for exercise, model in (("ex1", EX1_MODEL), ("ex2", EX2_MODEL)):
+        result = mark(exercise, model)
+        assert result.fraction == 1.0, result.feedback
+        assert "Every step is valid" in result.feedback
+
+
+EX2_MUTATIONS = [
+    # (line, rel, expr, reason fragment)
+    (3, None, r"\frac{1}{N}\sum_i \left(\|x_i\|^2 + 2\alpha^2 x_i^\top u u^\top x_i + \alpha^4 x_i^\top u u^\top u u^\top x_i\right)", "depends on"),
+    (4, None, r"\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^3 - 2\alpha^2) u^\top S u", "depends on α"),
+    (4, None, r"\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^4 - 2\alpha) u^\top S u", "depends on α"),
+    (4, None, r"\frac{1}{N}\sum_i \|x_i\|^2 + \alpha^4 u^\top S u", "depends on α"),
+    (5, "=", None, "use ≃"),
+    (6, None, r"u^\top S u", "negative factor"),
+    (7, r"\Rightarrow \arg\min_u", None, "negative factor"),
+    (2, None, r"\frac{1}{N}\sum_i \|x_i - \alpha u u^\top x_i\|^2", "depends on α"),
+]
+
+
+@pytest.mark.parametrize("number,rel,expr,reason", EX2_MUTATIONS)
+def test_ex2_mutation_is_caught_at_its_line(number, rel, expr, reason):
+    result = mark("ex2", replaced(EX2_MODEL, number, rel, expr))
+    assert result.fraction < 1.0
+    assert first_wrong(result.feedback) == number, result.feedback
+    line_text = next(l for l in result.feedback.splitlines() if l.startswith(f"Line {number}"))
+    assert reason in line_text, line_text
+
+
+def test_a_single_slip_is_reported_once():
+    lines = replaced(EX2_MODEL, 4, expr=r"\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^4 + 2\alpha^2) u^\top S u")
+    lines = replaced(lines, 5, expr=r"(\alpha^4 + 2\alpha^2) u^\top S u")
+    result = mark("ex2", lines)
+    assert first_wrong(result.feedback) == 4
+    assert "more step(s) not valid" not in result.feedback, result.feedback
+    assert 0.5 < result.fraction < 0.8
+
+
+EX1_MUTATIONS = [
+    (3, None, r"\frac{\exp(\cos(w_c, z))}{\sum_{c'} \exp(\cos(w_{c'}, z))}", "depends on z"),
+    (2, None, r"\frac{\exp(-w_c^\top z)}{\sum_{c'} \exp(-w_{c'}^\top z)}", "depends on"),
+    (2, None, r"\exp(w_c^\top z)", "use \\propto"),
+    (4, None, r"\frac{\exp(\cos(w_c, z) \tau)}{\sum_{c'} \exp(\cos(w_{c'}, z)\tau)}", "depends on"),
+]
+
+
+@pytest.mark.parametrize("number,rel,expr,reason", EX1_MUTATIONS)
+def test_ex1_mutation_is_caught_at_its_line(number, rel, expr, reason):
+    result = mark("ex1", replaced(EX1_MODEL, number, rel, expr))
+    assert result.fraction < 1.0
+    assert first_wrong(result.feedback) == number, result.feedback
+    line_text = next(l for l in result.feedback.splitlines() if l.startswith(f"Line {number}"))
+    assert reason in line_text, line_text
+
+
+HARMLESS_EX2 = [
+    (4, None, r"\frac{1}{N}\sum_{i=1}^{N} \|\mathbf{x}_i\|^2 + (-2\alpha^2 + \alpha^4) \mathbf{u}^T S \mathbf{u}"),
+    (5, "~", r"(\alpha^4 - 2\alpha^2) u' S u"),
+    (6, r"\simeq", r"-\frac{1}{N}\sum_i (u^\top x_i)^2"),
+    (7, "=> argmax_u", r"\frac{1}{N} \sum_{n=1}^{N} (x_n^\top u)^2"),
+    (3, None, r"\frac{1}{N}\sum_i \|x_i\|^2 - 2\alpha^2 u^\top S u + \alpha^4 u^\top S u"),
+]
+
+
+@pytest.mark.parametrize("number,rel,expr", HARMLESS_EX2)
+def test_ex2_harmless_rewrites_are_accepted(number, rel, expr):
+    result = mark("ex2", replaced(EX2_MODEL, number, rel, expr))
+    assert result.fraction == 1.0, result.feedback
+
+
+def test_one_string_with_align_rows_is_read_like_the_list():
+    text = "\\begin{align*}\n" + " \\\\\n".join(
+        ("&" + (r if r != r"\Rightarrow \arg\max_u" else r) + " " + e) if r else e.replace("J =", "J &=")
+        for r, e in EX2_MODEL
+    ) + "\n\\end{align*}"
+    result = mark("ex2", text)
+    assert result.fraction == 1.0, result.feedback
+
+
+def test_sheet_style_argmin_on_every_line():
+    text = r"""\arg\min_{\alpha,\mathbf{u}} J(\mathbf{w}) = \arg\min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} ||\mathbf{x}_{i} - \mathbf{w} \mathbf{w}^{\top} \mathbf{x}_{i}||^{2} \\
+= \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} ||\mathbf{x}_{i} - \alpha^{2} \mathbf{u} \mathbf{u}^{\top} \mathbf{x}_{i}||^{2} \\
+= \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} (-2\alpha^{2} + \alpha^{4}) (\mathbf{u}^{\top} \mathbf{x}_{i} \mathbf{x}_{i}^{\top} \mathbf{u}) \\
+= \arg \min_{\alpha, \mathbf{u}} (-2\alpha^{2} + \alpha^{4}) \mathbf{u}^{\top} S \mathbf{u} \\
+= \arg \max_{\mathbf{u}} \mathbf{u}^{\top} S \mathbf{u}"""
+    result = mark("ex2", text)
+    assert result.fraction == 1.0, result.feedback
+
+
+def test_a_positive_coefficient_cannot_be_minimised_out():
+    lines = EX2_MODEL[:4] + [(r"\simeq", r"(\alpha^4 + 2\alpha^2) u^\top S u"), (r"\simeq", r"-u^\top S u"), EX2_MODEL[-1]]
+    result = mark("ex2", lines)
+    assert result.fraction < 1.0
+    assert first_wrong(result.feedback) == 5
+
+
+def test_derivation_that_stops_early_loses_the_end():
+    result = mark("ex2", EX2_MODEL[:5])
+    assert result.fraction < 1.0
+    assert "The last line is not" in result.feedback
+
+
+def test_derivation_that_starts_elsewhere_loses_the_start():
+    result = mark("ex2", [("", r"\frac{1}{N}\sum_i \|x_i - w^\top x_i w\|^2 + 1")] + EX2_MODEL[1:])
+    assert "The first line is not" in result.feedback
+    assert result.fraction < 1.0
+
+
+def test_jumping_straight_to_the_end_is_not_full_marks():
+    result = mark("ex2", [EX2_MODEL[0], EX2_MODEL[-1]])
+    assert result.fraction < 1.0
+    assert "intermediate steps" in result.feedback
+
+
+def test_each_line_is_echoed_as_read():
+    result = mark("ex1", [("", r"1/2 \tau"), ("=", r"\frac{\tau}{2}")])
+    assert r"\frac{1}{2} \cdot \tau" in result.feedback
+
+
+def test_unreadable_line_costs_that_step_only():
+    lines = replaced(EX1_MODEL, 3, expr=r"\frac{\exp(\|w_c\| \|z\| \cos(w_c, z))}{\sum_{c'} \exp(\|w_{c'}\| \|z\| \mathrm{unknownthing})}")
+    result = mark("ex1", lines)
+    assert first_wrong(result.feedback) == 3
+    assert "could not be read" in result.feedback
+    assert 0.3 < result.fraction < 1.0
+    assert result.needs_review

@@ -1,0 +1,102 @@
+"""The whitelisted parser: notations it must read (and how), and what it must refuse."""
+from __future__ import annotations
+
+import pytest
+
+from graders.engines.math.lines import parse_derivation, parse_expression
+from graders.engines.math.parser import Vocabulary
+from graders.engines.math.render import latex
+from graders.engines.math.tree import Add, Div, MathError, Mul, Norm, Num, Pow, Sum, Sym, Transpose
+
+VOCAB = Vocabulary(
+    symbols=frozenset("z w b C tau x N alpha u S".split()),
+    functions=frozenset({"f", "r"}),
+    indices=frozenset({"i", "j", "c", "c'"}),
+)
+
+
+def read(text: str):
+    return parse_expression(text, VOCAB)[1]
+
+
+@pytest.mark.parametrize("text", [
+    "1/norm(z)", r"\frac{1}{\|z\|}", r"1/\lVert z\rVert", r"\|z\|^{-1}", "norm(z)^(-1)", "1/||z||",
+    r"\frac{1}{\left\| \mathbf{z} \right\|_2}", r"\tau = 1/\|z\|", r"\dfrac{1}{\|\boldsymbol{z}\|}", "1/‖z‖",
+])
+def test_inverse_norm_notations(text):
+    tree = read(text)
+    assert Norm(Sym("z")) in _walk(tree)
+    assert isinstance(tree, Div) or (isinstance(tree, Pow) and latex(tree.exp) == "-1")
+
+
+def test_implicit_products_read_as_a_ta_does():
+    assert read("1/2 alpha") == Mul(Div(Num(1.0, "1"), Num(2.0, "2")), Sym("alpha"))
+    tree = read("1/N sum_i norm(x_i)^2 + alpha")
+    assert isinstance(tree, Add)
+    assert tree.terms[1] == Sym("alpha")  # the sum binds the product after it, not the + term
+    assert isinstance(tree.terms[0], Mul) and isinstance(tree.terms[0].right, Sum)
+    assert read(r"2\alpha^2 u^\top S u") == Mul(Mul(Mul(Mul(Num(2.0, "2"), Pow(Sym("alpha"), Num(2.0, "2"))), Transpose(Sym("u"))), Sym("S")), Sym("u"))
+    assert read("w w^T x_i") == Mul(Mul(Sym("w"), Transpose(Sym("w"))), Sym("x", "i"))
+
+
+@pytest.mark.parametrize("text", ["u^T S u", r"u^\top S u", "u' S u", r"u^{\top} S u", r"u^\intercal S u", r"\mathbf{u}^\mathsf{T} S \mathbf{u}", "uᵀSu"])
+def test_transpose_marks(text):
+    tree = read(text)
+    assert Transpose(Sym("u")) in _walk(tree)
+
+
+def _walk(tree):
+    from graders.engines.math.tree import walk
+    return list(walk(tree))
+
+
+def test_sums_and_indices():
+    tree = read(r"\sum_{i=1}^{N} \mathbf{x}_i^\top \mathbf{x}_i")
+    assert isinstance(tree, Sum) and tree.index == "i" and tree.upper == Sym("N")
+    assert read(r"\sum_{c'} \exp(w_{c'}^\top z)").index == "c'"
+    assert read("sum_{c'} exp(w_{c'}^T z)").index == "c'"
+
+
+def test_labels_are_not_symbols():
+    assert read("H = 0") == Num(0.0, "0")
+    assert read(r"\alpha^* = 1") == Num(1.0, "1")
+    assert read(r"J(\theta) = \|z\|") == Norm(Sym("z"))
+    lines = parse_derivation([{"rel": "", "expr": r"p(c|\mathbf{x}) \propto \exp(w_c^\top z)"}], VOCAB)
+    assert lines[0].label is not None and lines[0].start_rel == "∝"
+
+
+def test_relations_in_one_string():
+    lines = parse_derivation("J &= \\|z\\|^2 \\\\ &\\simeq 2\\|z\\|^2 \\\\ &~ z^T z \\\\ &prop z^Tz \\\\ &=> argmax_u u^T S u", VOCAB)
+    assert [l.rel for l in lines] == ["", "≃", "≃", "∝", "⇒"]
+    assert lines[-1].objective.kind == "max" and lines[-1].objective.variables == ("u",)
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("__import__('os')", "at character 1"),
+    (r"\input{/etc/passwd}", "'\\input' at character 1"),
+    ("lambda x: x", "at character"),
+    ("9^9^9^9", "power of a power"),
+    ("2^{999}", "too large"),
+    ("exec(1)", "unknown symbol 'exec'"),
+    ("z @ z", "'@' at character 3"),
+    ("(" * 60 + "z" + ")" * 60, "nested too deeply"),
+    ("1/norm(z", "expected ')'"),
+    (r"\sqrt[3]{z}", "\\sqrt[n]"),
+    (r"\int z", "'\\int' at character 1"),
+    ("sum x_i", "needs its index"),
+    ("x_q", "'q' is not an index"),
+])
+def test_refusals_name_what_and_where(text, fragment):
+    with pytest.raises(MathError) as info:
+        read(text)
+    assert fragment in str(info.value)
+
+
+def test_length_limit():
+    with pytest.raises(MathError, match="too"):
+        read("z+" * 7000 + "z")
+
+
+def test_the_echo_shows_the_reading():
+    assert latex(read("1/2 alpha")) == r"\frac{1}{2} \cdot \alpha"
+    assert latex(read(r"\|x_i - w w^\top x_i\|^2")) == r"\left\|x_{i} - w \cdot w^\top \cdot x_{i}\right\|^{2}"

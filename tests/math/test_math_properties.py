@@ -1,0 +1,97 @@
+"""Property tests: random and adversarial strings never crash a checker, each call stays
+bounded in time, and injection attempts are refused (0 points, a message)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import graders
+from graders.marks import Mark
+
+# Generous: a call must not hang; the real speed is measured in bench/bench_math.py.
+CALL_BOUND_S = 5.0
+
+ALPHABET = list("0123456789+-*/^_'(){}[]|,.=~& \\") + [
+    "z", "w_c", "x_i", "u", "S", "N", "C", "alpha", "tau", "norm", "exp", "log", "sqrt", "sum_i", "sum_{c'}",
+    r"\frac", r"\|", r"\left(", r"\right)", r"\sum_{i=1}^{N}", r"\exp", r"\log", r"\top", "^T", r"\cos(w_c, z)",
+    r"\propto", r"\simeq", r"\Rightarrow", r"\arg\max_u", "f(", "r(", r"\\", "\n", "1e999", "9^9", "^{-1}",
+]
+fragments = st.lists(st.sampled_from(ALPHABET), max_size=40).map("".join)
+ITEMS = [("ex1", "ex1a.tau"), ("ex1", "ex1b.entropy_tau_to_infinity"), ("ex2", "ex2a.objective"),
+         ("ex2", "ex2a.alpha"), ("ex3", "ex3a.objective"), ("ex1", "ex1a.derivation"), ("ex2", "ex2a.derivation")]
+
+
+def call(exercise: str, item: str, answer) -> tuple[Mark, float]:
+    checker = graders.grader(exercise).checkers[item]
+    started = time.perf_counter()
+    result = checker(answer)
+    return result, time.perf_counter() - started
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=fragments, which=st.sampled_from(ITEMS))
+def test_random_fragments_never_raise(text, which):
+    exercise, item = which
+    answer = text if not item.endswith("derivation") else [{"rel": "", "expr": text}, {"rel": "=", "expr": text}]
+    result, elapsed = call(exercise, item, answer)
+    assert isinstance(result, Mark) and 0.0 <= result.fraction <= 1.0
+    assert result.feedback
+    assert elapsed < CALL_BOUND_S
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.text(max_size=300))
+def test_arbitrary_unicode_never_raises(text):
+    result, elapsed = call("ex2", "ex2a.alpha", text)
+    assert isinstance(result, Mark)
+    assert elapsed < CALL_BOUND_S
+
+
+HOSTILE = [
+    "__import__('os').system('echo pwned')",
+    r"\input{/etc/passwd}",
+    r"\include{/etc/passwd}",
+    "lambda: 1",
+    "exec('1')",
+    "9^9^9^9",
+    "9^(9^(9^9))",
+    "2^{64000}",
+    "exp(exp(exp(exp(1000))))",
+    "(" * 200 + "1" + ")" * 200,
+    "norm(" * 100 + "z" + ")" * 100,
+    "sum_i " * 20 + "x_i^T x_i",
+    "1/0",
+    "log(0)",
+    "open('/etc/passwd').read()",
+    "os.system",
+    r"\def\x{1}\x",
+    "{{7*7}}",
+    "${7*7}",
+    "z" * 5000,
+]
+
+
+@pytest.mark.parametrize("answer", HOSTILE)
+@pytest.mark.parametrize("exercise,item", [("ex1", "ex1a.tau"), ("ex2", "ex2a.alpha"), ("ex3", "ex3a.objective")])
+def test_hostile_input_is_refused(exercise, item, answer):
+    result, elapsed = call(exercise, item, answer)
+    assert result.fraction == 0.0
+    assert result.feedback
+    assert elapsed < CALL_BOUND_S
+
+
+def test_hostile_derivation_lines_are_refused_line_by_line():
+    answer = [{"rel": "", "expr": "__import__('os')"}, {"rel": "=", "expr": r"\input{/etc/passwd}"}]
+    result, _ = call("ex2", "ex2a.derivation", answer)
+    assert result.fraction == 0.0
+    assert "not part of the accepted notation" in result.feedback
+
+
+def test_non_finite_values_are_refused():
+    result, _ = call("ex2", "ex2a.alpha", "1/0")
+    assert result.fraction == 0.0
+    result, _ = call("ex1", "ex1a.tau", "exp(1000 norm(z))/exp(1000 norm(z))/norm(z)")
+    assert result.fraction == 0.0
