@@ -29,6 +29,7 @@ import itertools
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -73,11 +74,11 @@ def _fresh_sqlite(template: Path, folder: Path) -> str:
     return f"sqlite:///{target}"
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A uniquely named database for this test session, migrated to head, dropped at the end."""
+@contextmanager
+def fresh_postgres_database(prefix: str = "autograder_test") -> Iterator[str]:
+    """A new, empty, uniquely named PostgreSQL database; dropped afterwards."""
     admin_url = make_url(POSTGRES_ADMIN_URL)
-    name = f"autograder_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -85,14 +86,20 @@ def postgres_database() -> Iterator[str]:
     except Exception as exc:  # a clear failure, not a silent skip: CI has PostgreSQL
         admin.dispose()
         pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not usable ({exc}); set AUTOGRADER_TEST_POSTGRES_URL")
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
-        migrate(url)
-        yield url
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """This test session's database, migrated to head with Alembic, dropped at the end."""
+    with fresh_postgres_database() as url:
+        migrate(url)
+        yield url
 
 
 def _truncate(url: str) -> None:
@@ -150,8 +157,7 @@ def sessions(settings) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-@pytest.fixture
-def add_user(sessions) -> Callable[..., Account]:
+def _user_adder(sessions: sessionmaker[Session]) -> Callable[..., Account]:
     counter = itertools.count(1)
 
     def add(role: str = "student", name: str | None = None, *, email: str | None = None,
@@ -166,7 +172,20 @@ def add_user(sessions) -> Callable[..., Account]:
 
 
 @pytest.fixture
-def make_client(settings) -> Iterator[Callable[..., object]]:
+def add_user(sessions) -> Callable[..., Account]:
+    return _user_adder(sessions)
+
+
+@pytest.fixture
+def add_user_sqlite(sqlite_url) -> Iterator[Callable[..., Account]]:
+    """`add_user` for tests that use `sqlite_url` only."""
+    engine = make_engine(sqlite_url)
+    yield _user_adder(make_sessionmaker(engine))
+    engine.dispose()
+
+
+@pytest.fixture
+def make_client(request) -> Iterator[Callable[..., object]]:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
@@ -175,7 +194,8 @@ def make_client(settings) -> Iterator[Callable[..., object]]:
 
     def make(settings_: Settings | None = None, grader_for=None) -> TestClient:
         kwargs = {"grader_for": grader_for} if grader_for is not None else {}
-        client = TestClient(create_app(settings_ or settings, **kwargs))
+        # `settings` (and so the sqlite/postgres parametrisation) only when none is given.
+        client = TestClient(create_app(settings_ or request.getfixturevalue("settings"), **kwargs))
         client.__enter__()
         opened.append(client)
         return client
@@ -186,5 +206,5 @@ def make_client(settings) -> Iterator[Callable[..., object]]:
 
 
 @pytest.fixture
-def client(make_client):
-    return make_client()
+def client(make_client, settings):
+    return make_client(settings)

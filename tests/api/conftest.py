@@ -92,9 +92,9 @@ def scripted() -> ScriptedGraders:
 
 
 @pytest.fixture
-def api(make_client, scripted):
+def api(make_client, scripted, settings):
     """The app with in-process workers running the scripted grader."""
-    return make_client(grader_for=scripted)
+    return make_client(settings, grader_for=scripted)
 
 
 def wait_for(api, submission_id: str, headers: dict, seconds: float = 20) -> dict:
