@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pylti1p3.exception import LtiException
 from pylti1p3.tool_config import ToolConfJsonFile
 
 LTI_CONFIG_ENV = "AUTOGRADER_LTI_CONFIG"
@@ -33,12 +34,24 @@ def config_path() -> Path | None:
     return Path(value) if value else None
 
 
+class ToolConfig(ToolConfJsonFile):
+    """PyLTI1p3's JSON config; an unknown issuer or client is a refused launch (LtiException),
+    not a bare Exception."""
+
+    def get_iss_config(self, iss: str, client_id: str | None = None):
+        entries = self._config.get(iss)
+        entries = entries if isinstance(entries, list) else [entries] if entries else []
+        if not any(client_id is None or e.get("client_id") == client_id for e in entries):
+            raise LtiException(f"the platform {iss} (client {client_id}) is not registered with this tool")
+        return super().get_iss_config(iss, client_id)
+
+
 @lru_cache(maxsize=4)
-def _load(path: Path, mtime_ns: int) -> ToolConfJsonFile:
-    return ToolConfJsonFile(str(path))
+def _load(path: Path, mtime_ns: int) -> ToolConfig:
+    return ToolConfig(str(path))
 
 
-def tool_config() -> ToolConfJsonFile:
+def tool_config() -> ToolConfig:
     path = config_path()
     if path is None:
         raise LtiNotConfigured(f"LTI is not configured: set {LTI_CONFIG_ENV} to a tool config file")

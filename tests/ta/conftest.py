@@ -36,8 +36,8 @@ def scripted() -> ScriptedGraders:
 
 
 @pytest.fixture
-def ta_api(make_client, scripted, policies):
-    return make_client(grader_for=scripted)
+def ta_api(make_client, settings, scripted, policies):
+    return make_client(settings, grader_for=scripted)
 
 
 @pytest.fixture
