@@ -11,6 +11,8 @@ _SYMBOLS = {
     "’": "'", "‘": "'", "“": '"', "”": '"', "·": " ", "×": "x",
 }
 _LATEX_COMMAND = re.compile(r"\\([a-zA-Z]+)")
+# Formatting that carries no meaning: \mathbf{x}_i is x_i.
+_LATEX_FORMAT = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathrm|mathit|textbf|text|operatorname|left|right)\b|[{}]")
 _SPACES = re.compile(r"\s+")
 
 # Clause boundaries: sentence punctuation and connectives that start a new claim. Splitting at
@@ -48,7 +50,8 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     for symbol, word in _SYMBOLS.items():
         text = text.replace(symbol, word)
-    text = _LATEX_COMMAND.sub(r" \1 ", text).replace("\\|", "||")
+    text = _LATEX_FORMAT.sub("", text.replace("\\|", "||"))
+    text = _LATEX_COMMAND.sub(r" \1 ", text)
     return _SPACES.sub(" ", text.lower()).strip()
 
 

@@ -1,0 +1,71 @@
+"""ex1b text items as the rubric states them (graders/ex1/rubric.yaml → text/*.yaml): each case
+names what the answer does and the points a careful TA gives it."""
+from pathlib import Path
+
+import pytest
+
+from graders.engines import make_checker
+from graders.rubric import load_rubric
+
+EX1 = Path(__file__).resolve().parents[1]
+RUBRIC = load_rubric(EX1)
+
+
+def grade(item_id: str, answer: str):
+    item = RUBRIC.item(item_id)
+    assert item.check == {"engine": "text", "rubric": f"text/{item.field}.yaml"}
+    mark = make_checker(item, EX1)(answer)
+    return round(mark.fraction * item.points, 2), mark
+
+
+POINTS = [
+    # name, item, answer, lowest and highest points a TA gives
+    ("geometry 5: the angle decides, the most aligned class wins", "ex1b.geometry",
+     "The angle between z and the class weight w_c decides; the most aligned class wins.", 4.5, 5),
+    ("geometry 5: direction in other words", "ex1b.geometry",
+     "Whichever class vector points most nearly in the same direction as the feature vector gets the label, "
+     "since all class vectors have length one.", 4.5, 5),
+    ("geometry 4: terse cosine", "ex1b.geometry", "cos(w_c, z)", 3.5, 5),
+    ("geometry partial: dot product without the angle", "ex1b.geometry",
+     "The dot product between z and the class weights is largest for the predicted class.", 1.5, 3),
+    ("geometry 0: Euclidean distance to class centroids", "ex1b.geometry",
+     "z is assigned to the class centroid with the smallest Euclidean distance.", 0, 0),
+    ("geometry 0: norm and angle roles swapped", "ex1b.geometry",
+     "The length of z decides the class and the angle sets the confidence.", 0, 0),
+    ("temperature 4: temperature, entropy, inverse norm", "ex1b.temperature",
+     "tau is a softmax temperature that sets the entropy; a large ||z|| means a small tau and a confident prediction.", 3.5, 4),
+    ("temperature 2: temperature without the norm", "ex1b.temperature",
+     "It is the temperature of the softmax.", 1.5, 2.5),
+    ("temperature 0: relation reversed", "ex1b.temperature",
+     "A large feature norm gives a large tau, so the model becomes less certain.", 0, 0),
+    ("temperature 0: a learning rate", "ex1b.temperature", "tau is the learning rate.", 0, 0),
+    ("tau->0 1.5: one-hot on the argmax", "ex1b.tau_to_zero", "one-hot on the most similar class", 1.5, 1.5),
+    ("tau->0 0: uniform is the other limit", "ex1b.tau_to_zero", "all classes become equally likely", 0, 0),
+    ("tau->inf 1.5: uniform (German)", "ex1b.tau_to_infinity", "Gleichverteilung, jede Klasse 1/C", 1.5, 1.5),
+    ("tau->inf 0: one-hot is the other limit", "ex1b.tau_to_infinity", "it becomes one-hot", 0, 0),
+]
+
+
+@pytest.mark.parametrize("name,item,answer,lo,hi", POINTS, ids=[p[0] for p in POINTS])
+def test_points(name, item, answer, lo, hi):
+    points, mark = grade(item, answer)
+    assert lo <= points <= hi, (points, mark.feedback)
+
+
+def test_negated_angle_earns_nothing_and_goes_to_review():
+    points, mark = grade("ex1b.geometry", "The angle between z and w_c does not matter for the class.")
+    assert points == 0 and mark.needs_review and "denies" in mark.feedback
+
+
+def test_keyword_dump_earns_at_most_one_point_and_goes_to_review():
+    points, mark = grade("ex1b.geometry", "angle cosine direction unit norm argmax similarity class")
+    assert points <= 1 and mark.needs_review and "keywords" in mark.feedback
+
+
+def test_feedback_names_what_is_missing_without_the_answer():
+    for item, answer, secret in [("ex1b.geometry", "The network looks at the pixels.", ("angle", "cos", "direction")),
+                                 ("ex1b.tau_to_zero", "all classes become equally likely", ("one-hot", "argmax")),
+                                 ("ex1b.tau_to_infinity", "it becomes one-hot", ("uniform", "1/c")),
+                                 ("ex1b.temperature", "no idea", ("temperature", "entropy", "inverse"))]:
+        _, mark = grade(item, answer)
+        assert mark.feedback and not any(s in mark.feedback.lower() for s in secret), (item, mark.feedback)

@@ -1,0 +1,77 @@
+"""ex3 text items as the rubric states them (graders/ex3/rubric.yaml → text/*.yaml): each case
+names what the answer does and the points a careful TA gives it; the hostile samples beside
+this folder (graders/ex3/samples/text-*.json) must land in their ranges too."""
+import json
+from pathlib import Path
+
+import pytest
+
+from graders.engines import make_checker
+from graders.rubric import load_rubric
+
+EX3 = Path(__file__).resolve().parents[1]
+RUBRIC = load_rubric(EX3)
+SAMPLES = sorted((EX3 / "samples").glob("text-*.json"))
+
+
+def grade(item_id: str, answer):
+    item = RUBRIC.item(item_id)
+    assert item.check == {"engine": "text", "rubric": f"text/{item.field}.yaml"}
+    mark = make_checker(item, EX3)(answer)
+    return round(mark.fraction * item.points, 2), mark
+
+
+POINTS = [
+    ("input 1.5: randomly rotated image", "ex3a.input", "a randomly rotated version r(x_i) of the image", 1.5, 1.5),
+    ("input 1.5: German", "ex3a.input", "das zufällig gedrehte Bild", 1.5, 1.5),
+    ("input 0: the unrotated image", "ex3a.input", "the unrotated original image", 0, 0),
+    ("target 1.5: original image", "ex3a.target", "the original image x_i, without rotation", 1.5, 1.5),
+    ("target 1.5: original, named beside the rotated input", "ex3a.target",
+     "reconstruct the original from the rotated input", 1.5, 1.5),
+    ("target 0: the rotated image again", "ex3a.target", "the same rotated images", 0, 0),
+    ("skip 5: detail to decoder, bottleneck keeps abstract content", "ex3b.skip_connections",
+     "They pass fine spatial detail from the encoder straight to the decoder, so the bottleneck only "
+     "has to carry abstract, semantic information.", 4.5, 5),
+    ("skip 5: negated loss is a positive claim", "ex3b.skip_connections",
+     "The decoder gets the high-resolution encoder features without losing edges; the deep layers then "
+     "focus on what is in the image rather than where.", 4, 5),
+    ("skip 3: detail only", "ex3b.skip_connections",
+     "They copy low-level details from the encoder to the decoder.", 2.5, 3.5),
+    ("skip 0-1: fewer parameters", "ex3b.skip_connections", "They reduce the number of parameters.", 0, 1),
+    ("apps 5: three families", "ex3c.applications", ["compression", "anomaly detection", "denoising"], 5, 5),
+    ("apps 5: three families in one entry", "ex3c.applications", ["compression, denoising and outlier detection"], 5, 5),
+    ("apps 1.67: synonyms of one family count once", "ex3c.applications",
+     ["dimensionality reduction", "compression", "PCA"], 1.6, 1.7),
+    ("apps 3.33: a non-application is not counted", "ex3c.applications",
+     ["segmentation", "image generation", "linear regression"], 3.3, 3.4),
+    ("apps: only the first three entries are graded", "ex3c.applications",
+     ["sorting", "regression", "dropout", "compression", "denoising", "anomaly detection"], 0, 0),
+]
+
+
+@pytest.mark.parametrize("name,item,answer,lo,hi", POINTS, ids=[p[0] for p in POINTS])
+def test_points(name, item, answer, lo, hi):
+    points, mark = grade(item, answer)
+    assert lo <= points <= hi, (points, mark.feedback)
+
+
+def test_negated_skip_connections_earn_nothing_and_go_to_review():
+    points, mark = grade("ex3b.skip_connections",
+                         "Skip connections do not pass spatial detail to the decoder.")
+    assert points == 0 and mark.needs_review
+
+
+def test_synonym_feedback_says_it_counts_once():
+    _, mark = grade("ex3c.applications", ["denoising", "removing noise", "compression"])
+    assert "counts once" in mark.feedback
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
+def test_hostile_sample_lands_in_range(path: Path):
+    sample = json.loads(path.read_text(encoding="utf-8"))
+    answers = sample["submission"]["answers"]
+    for item_id, (lo, hi) in sample["expect"].items():
+        points, mark = grade(item_id, answers[RUBRIC.item(item_id).field])
+        assert lo <= points <= hi, (item_id, points, mark.feedback)
+        if "review" in sample:  # the items a TA must see, exactly
+            assert mark.needs_review == (item_id in sample["review"]), (item_id, mark.feedback)
