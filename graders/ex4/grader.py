@@ -43,6 +43,8 @@ def _error_phrase(record: Any) -> str:
     if not isinstance(record, dict):
         raise BadOutput("error record")
     name, line = record.get("type"), record.get("line")
+    if name == "not_an_array":
+        return "returned something that is not a tensor or an array"
     is_builtin = isinstance(name, str) and isinstance(getattr(builtins, name, None), type) \
         and issubclass(getattr(builtins, name), BaseException)
     text = f"raised {name}" if is_builtin else "raised an exception"
@@ -141,7 +143,8 @@ class Ex4Grader(ExerciseGrader):
             return Mark(0.0, f"{what} crashed (the process died).")
         # "error": the kit's task function itself failed, e.g. a SystemExit from student code; its
         # text may quote hidden inputs, so it is logged, not shown.
-        log.warning("%s: sandbox task error: %s", item.id, (result.error or "")[:2000])
+        last_line = (result.error or "").strip().splitlines()[-1:] or [""]
+        log.warning("%s: the sandbox task failed with %s", item.id, last_line[0].split(":", 1)[0][:80])
         return Mark(0.0, f"{what} stopped the program (e.g. sys.exit or an exception outside Python's "
                          f"normal errors). {CHECK_HINT}", needs_review=upload[0] != "solution.py")
 
@@ -212,7 +215,8 @@ class Ex4Grader(ExerciseGrader):
         fraction = passed / len(cases)
         feedback = f"{passed} of {len(cases)} hidden test cases pass."
         for reason, labels in failed.items():
-            feedback += f" It {reason} on: {', '.join(sorted(set(labels)))}."
+            where = "every hidden case" if len(labels) == len(cases) else ", ".join(sorted(set(labels)))
+            feedback += f" It {reason} on: {where}."
         if any("NaN" in r for r in failed):
             feedback += " Norms from 1e-6 to 1e6 must give finite logits: normalise z and w_c safely."
         if failed:
@@ -249,6 +253,8 @@ class Ex4Grader(ExerciseGrader):
                     mark = Mark(0.0, f"train_linear_autoencoder {_error_phrase(out['error'])}. {CHECK_HINT}")
                 return {direction.id: mark, norm.id: mark}
             w = _array(out.get("value"))
+            if w.size == u1.size:  # (d, 1) or (1, d) is the same vector
+                w = w.reshape(u1.shape)
             if w.shape != u1.shape:
                 mark = Mark(0.0, "train_linear_autoencoder must return w as a vector of shape (d,).")
                 return {direction.id: mark, norm.id: mark}

@@ -104,6 +104,8 @@ def case_error(errors: list[dict]) -> str:
     e = errors[0]
     if e["type"] == "NotImplementedError":
         return "NOT IMPLEMENTED"
+    if e["type"] == "not_an_array":
+        return "returned something that is not a tensor or an array"
     return f"raised {e['type']}" + (f" at line {e['line']} of solution.py" if e["line"] else "")
 
 

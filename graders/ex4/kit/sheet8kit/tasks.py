@@ -74,7 +74,7 @@ def _solution_function(workdir: Path, name: str) -> Callable | dict[str, Any]:
         return {"status": "missing_file"}
     try:
         module = load_solution(workdir)
-    except Exception as exc:  # noqa: BLE001 - any failure of student code is reported, not raised
+    except BaseException as exc:  # noqa: BLE001 - any failure of student code is reported, not raised
         return {"status": "import_error", "error": error_record(exc)}
     fn = getattr(module, name, None)
     if not callable(fn):
@@ -82,8 +82,20 @@ def _solution_function(workdir: Path, name: str) -> Callable | dict[str, Any]:
     return fn
 
 
-def _as_float64(value: Any) -> torch.Tensor:
-    return torch.as_tensor(value).detach().to(torch.float64).cpu()
+NOT_AN_ARRAY = {"type": "not_an_array", "line": None}
+
+
+def _call(fn: Callable, *args: Any) -> dict[str, Any]:
+    """{"value": the result as a float64 array} or {"error": record}."""
+    try:
+        result = fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is a result too
+        return {"error": error_record(exc)}
+    try:
+        array = torch.as_tensor(result).detach().to(torch.float64).cpu().numpy()
+    except Exception:  # noqa: BLE001 - strings, dicts, ragged lists
+        return {"error": NOT_AN_ARRAY}
+    return {"value": encode(array)}
 
 
 def cosine_logits(payload: dict, workdir: Path) -> dict[str, Any]:
@@ -96,10 +108,7 @@ def cosine_logits(payload: dict, workdir: Path) -> dict[str, Any]:
     for case in payload["cases"]:
         z = torch.from_numpy(decode(case["z"]).astype("float64"))
         W = torch.from_numpy(decode(case["W"]).astype("float64"))
-        try:
-            outputs.append({"value": encode(_as_float64(fn(z, W, float(case["tau"]))).numpy())})
-        except Exception as exc:  # noqa: BLE001
-            outputs.append({"error": error_record(exc)})
+        outputs.append(_call(fn, z, W, float(case["tau"])))
     return {"status": "ok", "outputs": outputs}
 
 
@@ -112,10 +121,7 @@ def train_linear_autoencoder(payload: dict, workdir: Path) -> dict[str, Any]:
     outputs = []
     for data in payload["datasets"]:
         X = torch.from_numpy(decode(data).astype("float64"))
-        try:
-            outputs.append({"value": encode(_as_float64(fn(X)).reshape(-1).numpy())})
-        except Exception as exc:  # noqa: BLE001
-            outputs.append({"error": error_record(exc)})
+        outputs.append(_call(fn, X))
     return {"status": "ok", "outputs": outputs}
 
 

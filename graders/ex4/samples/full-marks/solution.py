@@ -1,0 +1,1 @@
+../../../../reference/ex4/solution.py
