@@ -201,7 +201,7 @@ class Ex4Grader(ExerciseGrader):
                     return {item.id: Mark(0.0, "cosine_logits is not implemented yet (it raises NotImplementedError).")}
             else:
                 got = _array(out.get("value"))
-                ref = reference_logits(torch.from_numpy(case.z), torch.from_numpy(case.W), case.tau).numpy()
+                ref = reference_logits(torch.tensor(case.z), torch.tensor(case.W), case.tau).numpy()
                 if got.shape != ref.shape:
                     reason = "returned the wrong shape (expected (B, C): one row per z_i, one column per class)"
                 elif not np.all(np.isfinite(got)):

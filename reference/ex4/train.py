@@ -28,7 +28,7 @@ def measure_cosine_cnn(model: torch.nn.Module) -> dict[str, float]:
     x_test, y_test = hidden.test_split()
     with torch.no_grad():
         val_acc = (model.cosines(val.x).argmax(1) == val.y).double().mean().item()
-        test_acc = (model.cosines(torch.from_numpy(x_test)).argmax(1).numpy() == y_test).mean()
+        test_acc = (model.cosines(torch.tensor(x_test)).argmax(1).numpy() == y_test).mean()
     return {"val_accuracy": round(val_acc, 6), "test_accuracy": round(float(test_acc), 6), "test_size": len(y_test)}
 
 
@@ -38,7 +38,7 @@ def measure_rot_autoencoder(model: torch.nn.Module, seed: int, digits: int) -> d
     rotated, upright = hidden.rotated_test_digits(seed, digits)
     with torch.no_grad():
         val_mse = torch.mean((model(rotated_val) - val.x) ** 2).item()
-        test_mse = float(np.mean((model(torch.from_numpy(rotated)).numpy() - upright) ** 2))
+        test_mse = float(np.mean((model(torch.tensor(rotated)).numpy() - upright) ** 2))
     return {
         "seed": seed,
         "digits": len(upright),
@@ -51,7 +51,7 @@ def measure_rot_autoencoder(model: torch.nn.Module, seed: int, digits: int) -> d
 def measure_linear_autoencoder(seed: int, count: int) -> dict[str, float]:
     cosines, norm_errors = [], []
     for X, u1 in hidden.linear_ae_datasets(seed, count):
-        w = solution.train_linear_autoencoder(torch.from_numpy(X)).numpy()
+        w = solution.train_linear_autoencoder(torch.tensor(X)).numpy()
         cosines.append(abs(float(w @ u1)) / float(np.linalg.norm(w)))
         norm_errors.append(abs(float(np.linalg.norm(w)) - 1))
     return {"min_abs_cos": min(cosines), "max_norm_error": max(norm_errors)}
