@@ -12,7 +12,7 @@ import numpy as np
 
 from graders.engines.math.evaluate import evaluate
 from graders.engines.math.parser import Objective
-from graders.engines.math.space import LEAD, Env, Space
+from graders.engines.math.space import LEAD, Env, Space, ValueCache
 from graders.engines.math.tree import MathError, Node, symbols
 
 RTOL = 1e-6
@@ -48,23 +48,30 @@ class Judge:
         self.space = space
         self.envs = space.instances
         self._variants: dict[tuple[int, str], Env] = {}
+        self._dependencies = ValueCache()
 
     # -- values --------------------------------------------------------------------------
     def values(self, tree: Node, env: Env) -> np.ndarray:
-        cached = env.cache.get(tree)
-        if cached is None:
-            cached = evaluate(tree, env)
-            env.cache[tree] = cached
-        return cached
+        # Keyed by identity (parsed trees are cached objects; a deep structural hash is slow);
+        # the entry keeps the tree so that its id cannot be reused while cached.
+        entry = env.cache.get(id(tree))
+        if entry is None or entry[0] is not tree:
+            entry = (tree, evaluate(tree, env))
+            env.cache.put(id(tree), entry)
+        return entry[1]
 
     def all_values(self, tree: Node) -> list[np.ndarray]:
         return [self.values(tree, env) for env in self.envs]
 
     def dependencies(self, tree: Node) -> frozenset[str]:
-        out: set[str] = set()
-        for name in symbols(tree):
-            out |= self.space.depends_on(name)
-        return frozenset(out)
+        entry = self._dependencies.get(id(tree))
+        if entry is None or entry[0] is not tree:
+            out: set[str] = set()
+            for name in symbols(tree):
+                out |= self.space.depends_on(name)
+            entry = (tree, frozenset(out))
+            self._dependencies.put(id(tree), entry)
+        return entry[1]
 
     def variables_of(self, tree: Node) -> list[str]:
         deps = self.dependencies(tree)

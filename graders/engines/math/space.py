@@ -13,6 +13,8 @@ to minimise a variable out on a grid; there is one index axis per declared index
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -115,14 +117,23 @@ class Space:
 
     def depends_on(self, name: str) -> frozenset[str]:
         """Base symbols a (derived) symbol depends on."""
+        return self.dependency_map.get(name, frozenset({name}))
+
+    @cached_property
+    def dependency_map(self) -> dict[str, frozenset[str]]:
         from graders.engines.math.tree import symbols as used
 
-        if name not in self.derived_trees:
-            return frozenset({name})
-        out: set[str] = set()
-        for dep in used(self.derived_trees[name]):
-            out |= self.depends_on(dep)
-        return frozenset(out)
+        def resolve(name: str, seen: frozenset[str]) -> frozenset[str]:
+            if name not in self.derived_trees:
+                return frozenset({name})
+            if name in seen:
+                raise ValueError(f"math.yaml: {name} is defined in terms of itself")
+            out: set[str] = set()
+            for dep in used(self.derived_trees[name]):
+                out |= resolve(dep, seen | {name})
+            return frozenset(out)
+
+        return {name: resolve(name, frozenset()) for name in self.derived_trees}
 
     @cached_property
     def instances(self) -> list["Env"]:
@@ -137,6 +148,29 @@ class Space:
         return env.replace(fresh)
 
 
+class ValueCache(OrderedDict):
+    """Values of recently evaluated trees (targets and answers), bounded so a long-running
+    worker does not grow without limit."""
+
+    def __init__(self, limit: int = 2048) -> None:
+        super().__init__()
+        self.limit = limit
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self.lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+            return default
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self[key] = value
+            if len(self) > self.limit:
+                self.popitem(last=False)
+
+
 class Env:
     """One group's instantiations: base arrays, function symbols, and lazily derived symbols."""
 
@@ -145,7 +179,7 @@ class Env:
         self.group = group
         self.base = base
         self.derived: dict[str, np.ndarray] = {}
-        self.cache: dict[Any, np.ndarray] = {}
+        self.cache = ValueCache()
         self.batch = space.datasets * space.draws
 
     def size(self, family: str) -> int:
