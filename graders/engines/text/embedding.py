@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _model: "SentenceTransformer | None" = None
 _model_lock = threading.Lock()
 _encode_lock = threading.Lock()
+_memo_lock = threading.Lock()
 _answers: "OrderedDict[str, np.ndarray]" = OrderedDict()
 _ANSWER_CACHE_SIZE = 4096
 _examples: dict[str, np.ndarray] = {}
@@ -72,13 +73,19 @@ def encode_uncached(texts: Sequence[str], model: "SentenceTransformer | None" = 
 
 def encode(texts: Sequence[str]) -> np.ndarray:
     """Embeddings of answer texts, remembered (bounded) so a repeated text is not re-embedded."""
-    missing = [t for t in dict.fromkeys(texts) if t not in _answers]
+    if not texts:
+        return np.zeros((0, 384), np.float32)
+    with _memo_lock:
+        found = {t: _answers[t] for t in dict.fromkeys(texts) if t in _answers}
+    missing = [t for t in dict.fromkeys(texts) if t not in found]
     if missing:
-        for text, vector in zip(missing, encode_uncached(missing)):
-            _answers[text] = vector
-        while len(_answers) > _ANSWER_CACHE_SIZE:
-            _answers.popitem(last=False)
-    return np.stack([_answers[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+        fresh = dict(zip(missing, encode_uncached(missing)))
+        found.update(fresh)
+        with _memo_lock:
+            _answers.update(fresh)
+            while len(_answers) > _ANSWER_CACHE_SIZE:
+                _answers.popitem(last=False)
+    return np.stack([found[t] for t in texts])
 
 
 def cache_dir() -> Path:
