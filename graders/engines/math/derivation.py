@@ -76,7 +76,7 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     for k in range(1, len(lines)):
         line, form, prev = lines[k], forms[k], forms[k - 1]
         if form is None:
-            steps.append(StepReport(k + 1, echo[k], False, f"the line could not be read: {line.error}"))
+            steps.append(StepReport(k + 1, echo[k], False, "the line could not be read"))
             continue
         verdict = _safe(judge, line.rel, prev, form) if prev is not None else Verdict(False, "the previous line could not be read")
         if verdict.ok:

@@ -79,7 +79,7 @@ def _is_label(tokens: list[Token], vocab: Vocabulary) -> bool:
     if head.kind == "cmd" and head.text in WRAPPERS and i + 3 < len(toks) and toks[i + 1].kind == "{":
         head = toks[i + 2]
         i += 3
-    if not (head.kind == "name" and len(head.text) <= 3 or head.kind == "cmd" and head.text in GREEK):
+    if not (head.kind == "name" and (len(head.text) <= 3 or head.text in GREEK) or head.kind == "cmd" and head.text in GREEK):
         return False
     if head.kind == "name" and head.text in vocab.functions:
         return False
@@ -170,7 +170,7 @@ def _parse_piece(toks: list[Token], vocab: Vocabulary) -> tuple[Objective | None
     try:
         return parse_tokens(toks, vocab)
     except MathError as exc:
-        raise MathError(f"in '{_text(toks)[:80]}': {exc}") from None
+        raise MathError(f"in '{_text(toks)[:40]}': {exc}") from None
 
 
 def _rows(text: str) -> list[list[Token]]:

@@ -1,0 +1,111 @@
+"""Exercise 2 as the rubric states it (contract §2): each check with its points, the student's
+answer against the ground truth, and the hostile samples in ../samples/."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graders
+from reference.pca import covariance, top_eigenvector
+
+SAMPLES = sorted((Path(__file__).resolve().parents[1] / "samples").glob("*.json"))
+
+
+def points(answers: dict) -> dict[str, float]:
+    result = graders.grader("ex2").grade(answers)
+    return {item.id: item.score for item in result.items}
+
+
+def feedback(answers: dict, item: str) -> str:
+    result = graders.grader("ex2").grade(answers)
+    return next(i.feedback for i in result.items if i.id == item)
+
+
+MODEL = [
+    {"rel": "", "expr": r"J = \frac{1}{N}\sum_i \|x_i - w w^\top x_i\|^2"},
+    {"rel": "=", "expr": r"\frac{1}{N}\sum_i \|x_i - \alpha^2 u u^\top x_i\|^2"},
+    {"rel": "=", "expr": r"\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^4 - 2\alpha^2) u^\top S u"},
+    {"rel": r"\simeq", "expr": r"(\alpha^4 - 2\alpha^2) u^\top S u"},
+    {"rel": r"\simeq", "expr": r"- u^\top S u"},
+    {"rel": r"\Rightarrow \arg\max_u", "expr": r"u^\top S u"},
+]
+
+
+def test_rubric_points_and_engines():
+    rubric = graders.grader("ex2").rubric
+    assert {(i.id, i.points, i.engine) for i in rubric.items} == {
+        ("ex2a.derivation", 12, "math"), ("ex2a.objective", 4, "math"), ("ex2a.alpha", 4, "math"),
+    }
+
+
+def test_model_answer_earns_all_20_points():
+    assert points({"derivation": MODEL, "objective": r"u^\top S u", "alpha": "1"}) == {
+        "ex2a.derivation": 12, "ex2a.objective": 4, "ex2a.alpha": 4,
+    }
+
+
+# ex2a.alpha (4 P): the optimal α is 1, in any notation.
+@pytest.mark.parametrize("answer", ["1", "1.0", r"\alpha^* = 1", "alpha = 1", "sqrt(1)", "2/2", r"\frac{2}{2}", "α = 1"])
+def test_alpha_one_in_any_notation_earns_4(answer):
+    assert points({"alpha": answer})["ex2a.alpha"] == 4
+
+
+@pytest.mark.parametrize("answer", ["sqrt(2)", "2", "0", "-1", "1/2", r"\sqrt{2}/2"])
+def test_other_alphas_earn_0(answer):
+    assert points({"alpha": answer})["ex2a.alpha"] == 0
+
+
+def test_alpha_one_minimises_the_alpha_factor_of_the_reference_loss():
+    """The target α = 1 is the ground truth: it minimises α⁴ − 2α² (the only α-dependence of J)."""
+    grid = np.linspace(0.05, 3, 2000)
+    assert abs(grid[np.argmin(grid**4 - 2 * grid**2)] - 1) < 1e-2
+
+
+# ex2a.objective (4 P): uᵀSu up to a positive factor and an additive constant.
+@pytest.mark.parametrize("answer", ["u^T S u", r"\mathbf{u}^\top S \mathbf{u}", "u' S u", "2 u^T S u + 3", r"\arg\max_u u^\top S u",
+                                    r"\frac{1}{N}\sum_{i=1}^N (u^\top x_i)^2", "sum_i (x_i^T u)^2", "u^T S u / N"])
+def test_objective_up_to_factor_and_constant_earns_4(answer):
+    assert points({"objective": answer})["ex2a.objective"] == 4
+
+
+@pytest.mark.parametrize("answer", ["-u^T S u", "u^T u", "(u^T S u)^2 - 3 u^T S u", r"(\alpha^4 - 2\alpha^2) u^\top S u", "S"])
+def test_other_objectives_earn_0(answer):
+    assert points({"objective": answer})["ex2a.objective"] == 0
+
+
+def test_accepted_objective_is_maximised_by_the_reference_eigenvector():
+    """Student against reference: on one data set, the reference top eigenvector beats random unit u."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 3)) * np.array([2.0, 1.0, 0.3])
+    S, u1 = covariance(X), top_eigenvector(X)
+    for _ in range(100):
+        v = rng.standard_normal(3)
+        v /= np.linalg.norm(v)
+        assert 2 * u1 @ S @ u1 + 3 >= 2 * v @ S @ v + 3 - 1e-12  # the accepted "2 u^T S u + 3"
+    assert points({"objective": "2 u^T S u + 3"})["ex2a.objective"] == 4
+
+
+# ex2a.derivation (12 P): start, end, every step valid; partial credit; first wrong step named.
+def test_sign_error_is_named_and_costs_points():
+    wrong = [dict(l) for l in MODEL]
+    wrong[2]["expr"] = r"\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^4 + 2\alpha^2) u^\top S u"
+    wrong[3]["expr"] = r"(\alpha^4 + 2\alpha^2) u^\top S u"
+    score = points({"derivation": wrong})["ex2a.derivation"]
+    assert 2 <= score <= 9
+    assert "First wrong step: line 3" in feedback({"derivation": wrong}, "ex2a.derivation")
+
+
+def test_echo_shows_how_each_line_was_read():
+    text = feedback({"derivation": MODEL}, "ex2a.derivation")
+    assert r"\left(\alpha^{4} - 2 \cdot \alpha^{2}\right) \cdot u^\top \cdot S \cdot u" in text
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
+def test_samples_land_in_their_ranges(path):
+    case = json.loads(path.read_text(encoding="utf-8"))
+    got = points(case["submission"]["answers"])
+    for item, (lo, hi) in case["expect"].items():
+        assert lo <= got[item] <= hi, f"{case['name']}: {item} = {got[item]}, expected [{lo}, {hi}] ({case['why']})"
