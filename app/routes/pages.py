@@ -134,8 +134,9 @@ def static(path: str) -> FileResponse:
 # --- login --------------------------------------------------------------------------------
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", None, next=_safe_next(next, "/"))
+def login_page(request: Request, next: str = "") -> HTMLResponse:
+    # empty: after login, students go to their page and TAs to the dashboard
+    return render(request, "login.html", None, next=_safe_next(next, ""))
 
 
 @router.post("/login")
@@ -144,7 +145,7 @@ def login(request: Request, db: DbSession, token: Annotated[str, Form(max_length
     user = user_for_token(db, token.strip())
     if user is None:
         return render(request, "login.html", None, status_code=401, error="That token is not valid.",
-                      next=_safe_next(next, "/"))
+                      next=_safe_next(next, ""))
     default = "/ta" if user.role == Role.ta.value else "/"
     response = RedirectResponse(_safe_next(next, default), status_code=303)
     start_session(db, user, response, request.url.scheme == "https")
@@ -223,6 +224,14 @@ def _own_submission(db: Session, submission_id: str, user: User) -> Submission:
     if sub is None or (sub.user_id != user.id and user.role != Role.ta.value):
         raise HTTPException(404, f"no submission {submission_id}")
     return sub
+
+
+@router.get("/my/starter/{exercise}")
+async def starter_from_page(exercise: str, services: ServicesDep, session: UserSession) -> Response:
+    """The starter kit for a signed-in browser (the API's endpoint wants the bearer header)."""
+    from app.routes.exercises import starter_kit
+
+    return await starter_kit(exercise, services, session.user)
 
 
 @router.get("/my/submissions/{submission_id}", response_class=HTMLResponse)

@@ -130,6 +130,14 @@ def student_page(request: Request, user_id: int, db: DbSession, session: TaSessi
                   message=message, error=error)
 
 
+@router.get("/grades.csv")
+def grades_csv_page(db: DbSession, session: TaSession) -> Response:
+    """The Moodle CSV for a signed-in TA's browser (the API's endpoint wants the bearer header)."""
+    from app.routes.exports import grades_csv
+
+    return grades_csv(db)
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, db: DbSession, session: TaSession) -> HTMLResponse:
     entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)))

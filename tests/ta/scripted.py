@@ -6,7 +6,9 @@ and switches a test can flip between grading and regrading.
 - `unsure_fraction`: what an "unsure" answer earns (change it to make a regrade differ)."""
 from __future__ import annotations
 
+import io
 import threading
+import zipfile
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +33,14 @@ class ScriptedGrader(ExerciseGrader):
             return Mark(0.0, "Not correct.")
 
         return {item.id: check for item in self.rubric.answer_items}
+
+    def starter_kit(self) -> bytes | None:
+        if not self.rubric.files:
+            return None
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as kit:
+            kit.writestr("solution.py", "def cosine_logits(z, W, tau):\n    raise NotImplementedError\n")
+        return buffer.getvalue()
 
     def grade(self, answers, files=None, submission_id=None):
         with self.owner.lock:

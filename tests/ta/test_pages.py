@@ -93,3 +93,15 @@ def test_ta_dashboard_histograms_review_and_overrides(ta_api, add_user, submit):
 
     r = ta_api.post("/ta/regrade", data={"csrf": csrf, "exercise": "ex2"}, follow_redirects=False)
     assert r.status_code == 303 and "Regrade" in ta_api.get(r.headers["location"]).text
+
+
+def test_downloads_from_the_pages_use_the_session(ta_api, add_user, submit):
+    ta, alice = add_user("ta"), add_user("student", "alice", email="alice@uni.example")
+    submit(ta_api, alice, {"alpha": "right"})
+    log_in(ta_api, alice)
+    kit = ta_api.get("/my/starter/ex4")
+    assert kit.status_code == 200 and kit.headers["content-type"] == "application/zip"
+    assert ta_api.get("/ta/grades.csv").status_code == 403
+    log_in(ta_api, ta)
+    csv_text = ta_api.get("/ta/grades.csv").text
+    assert csv_text.startswith("Email address,") and "alice@uni.example,,alice,,4," in csv_text
