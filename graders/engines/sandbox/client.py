@@ -404,10 +404,12 @@ def _interpret(reply: dict[str, Any], data: bytes, nonce: bytes, timeout_s: floa
     if not data:
         if sig is not None:
             return "crash", f"The code was killed by {signal.Signals(sig).name} before it returned a result.", None
-        return "crash", f"The code exited (status {reply.get('exit_code')}) before it returned a result.", None
+        if reply.get("exit_code") is not None:
+            return "crash", f"The code exited (status {reply['exit_code']}) before it returned a result.", None
+        return "crash", "The code ended before it returned a result.", None
     malformed = ("The result channel held something other than the task's own result "
                  "({}); it was discarded. Return values from your functions; do not write them.")
-    if reply.get("exit_code") != 0:
+    if reply.get("exit_code") not in (0, None):
         return "output", malformed.format("the job did not end normally after writing it"), None
     try:
         body = json.loads(parse_result_frame(data, nonce))

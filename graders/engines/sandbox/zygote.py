@@ -1,16 +1,17 @@
 """The zygote: a long-lived process inside bubblewrap that imports torch once and forks jobs.
 
 Started by the worker with a clean environment (never a fork of the worker, so its memory holds
-no secrets), it reads requests from its stdin and answers on its stdout. It keeps one spare:
-a forked child that has already entered new pid/mount/net/ipc/uts namespaces and forked the job
-process (pid 1 there), so a request only has to be written to a pipe. The zygote enforces the
-wall clock (SIGKILL to the job's pid 1 takes down its whole namespace) and relays the job's raw
-result bytes, bounded, to the worker, which alone decides what they mean.
+no secrets), it reads requests from its stdin and answers on its stdout. It keeps one spare: a
+forked job process that is pid 1 of a new pid namespace and has entered new mount, net, ipc and
+uts namespaces, so a request only has to be written to a pipe. The zygote enforces the wall
+clock (SIGKILL to the job, pid 1 of its namespace, takes everything in it down) and relays the
+job's raw result bytes, bounded, to the worker, which alone decides what they mean.
 
     python -m graders.engines.sandbox.zygote SETTINGS_JSON
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -19,10 +20,10 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, NoReturn
+from typing import Any
 
 from . import job
-from .protocol import ProtocolError, receive_message, send_message, write_all
+from .protocol import NONCE_BYTES, RESULT_MAGIC, ProtocolError, receive_message, send_message
 
 READ_CHUNK = 1 << 16
 KILL_GRACE_S = 5.0
@@ -50,6 +51,10 @@ def preload(modules: list[str]) -> None:
 
     for name in modules:
         importlib.import_module(name)
+    # keep the collector off the preloaded objects: a collection in a job would otherwise write
+    # to (and so copy) every page of the zygote's heap
+    gc.collect()
+    gc.freeze()
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1 or threading.active_count() != 1:
         raise RuntimeError(f"zygote has {threads} threads after preload; forking it is unsafe")
@@ -66,59 +71,60 @@ def _close_all_except(keep: set[int]) -> None:
 
 
 class Spare:
-    """A forked child in fresh namespaces whose job process waits for a request."""
+    """A forked job process, pid 1 of a fresh pid namespace, waiting for its request.
 
-    def __init__(self, settings: dict[str, Any]):
+    One fork per job: the zygote points its children's pid namespace at a new one
+    (unshare(CLONE_NEWPID)), forks, and points it back at its own (setns), so the job is the
+    zygote's direct child and its exit status needs no middleman."""
+
+    def __init__(self, settings: dict[str, Any], own_pid_ns: int):
         job_r, self.job_w = os.pipe()
         self.setup_r, setup_w = os.pipe()
         self.result_r, result_w = os.pipe()
-        self.status_r, status_w = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:
-            _close_all_except({job_r, setup_w, result_w, status_w})
-            _spare_main(job_r, setup_w, result_w, status_w, settings)
-        for fd in (job_r, setup_w, result_w, status_w):
+        job.unshare(job.CLONE_NEWPID)
+        pid = os.fork()
+        if pid == 0:
+            _close_all_except({job_r, setup_w, result_w})
+            job.job_main(job_r, setup_w, result_w, settings)
+        self.pid = pid
+        job.setns(own_pid_ns, job.CLONE_NEWPID)
+        for fd in (job_r, setup_w, result_w):
             os.close(fd)
 
     def discard(self) -> None:
-        for fd in (self.job_w, self.setup_r, self.result_r, self.status_r):
+        """Kill the job; `reap` collects it later, so the kernel's teardown of a torch-sized
+        address space stays off the reply path."""
+        for fd in (self.job_w, self.setup_r, self.result_r):
             if fd >= 0:
                 os.close(fd)
-        self.job_w = self.setup_r = self.result_r = self.status_r = -1
+        self.job_w = self.setup_r = self.result_r = -1
         try:
             os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
+        except ProcessLookupError:
             pass
 
 
-def _spare_main(job_r: int, setup_w: int, result_w: int, status_w: int,
-                settings: dict[str, Any]) -> NoReturn:
-    try:
-        job.prctl(job.PR_SET_PDEATHSIG, signal.SIGKILL)
-        job.unshare(job.JOB_NAMESPACES)
-        pid = os.fork()
-        if pid == 0:
-            os.close(status_w)
-            job.job_main(job_r, setup_w, result_w, settings)
-        for fd in (job_r, setup_w, result_w):
-            os.close(fd)
-        write_all(status_w, f"{pid}\n".encode())
-        _, status = os.waitpid(pid, 0)
-        write_all(status_w, f"{status}\n".encode())
-    except BaseException as exc:  # noqa: BLE001 - reported as a setup failure
+def reap() -> None:
+    """Collect every exited child without waiting."""
+    while True:
         try:
-            write_all(setup_w, f"spare setup failed: {exc!r}".encode())
-        except OSError:
-            pass
-        os._exit(71)
-    os._exit(0)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _frame_complete(data: bytearray) -> bool:
+    head = len(RESULT_MAGIC) + NONCE_BYTES + 4
+    return len(data) >= head and len(data) >= head + int.from_bytes(data[head - 4:head], "big")
 
 
 class Zygote:
     def __init__(self, settings: dict[str, Any]):
         self.settings = settings
-        self.spare: Spare | None = Spare(settings)
+        self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        self.spare: Spare | None = Spare(settings, self.own_pid_ns)
         self.loaded: set[str] = set()
 
     def serve(self, ctl_in: int, ctl_out: int) -> None:
@@ -127,11 +133,13 @@ class Zygote:
                 header, blobs = receive_message(ctl_in)
             except ProtocolError:
                 break  # the worker went away
+            received = time.monotonic()
             reply, result = self.run(header, blobs)
+            reply["received_at"] = received
             send_message(ctl_out, reply, [result])
-            self._load_task_module(header["task"])
+            reap()
             if self.spare is None:
-                self.spare = Spare(self.settings)
+                self.spare = Spare(self.settings, self.own_pid_ns)
         if self.spare is not None:
             self.spare.discard()
 
@@ -147,7 +155,7 @@ class Zygote:
             pass
 
     def run(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], bytes]:
-        spare = self.spare or Spare(self.settings)
+        spare = self.spare or Spare(self.settings, self.own_pid_ns)
         self.spare = None
         try:
             send_message(spare.job_w, header, blobs)
@@ -157,26 +165,29 @@ class Zygote:
         os.close(spare.job_w)
         spare.job_w = -1
         try:
+            # while this job runs (on the other core), prepare the next one
+            self._load_task_module(header["task"])
+            self.spare = Spare(self.settings, self.own_pid_ns)
             return self._watch(spare, float(header["timeout_s"]))
         finally:
             spare.discard()
 
     def _watch(self, spare: Spare, timeout_s: float) -> tuple[dict[str, Any], bytes]:
-        started = time.monotonic()
+        """Relay the job's result bytes. The reply goes out as soon as one complete frame is
+        in (the job is then killed), at the deadline, or when the job ends."""
+        started = time.monotonic()  # (after the next spare was forked)
         deadline = started + timeout_s
         limit = int(self.settings["max_result_bytes"]) + 64
-        buffers = {spare.setup_r: bytearray(), spare.result_r: bytearray(), spare.status_r: bytearray()}
+        buffers = {spare.setup_r: bytearray(), spare.result_r: bytearray()}
         open_fds = set(buffers)
         overflow = timed_out = False
-        job_pid: int | None = None
-        while open_fds:
+        while open_fds and not _frame_complete(buffers[spare.result_r]):
             now = time.monotonic()
             if now >= deadline and not timed_out:
                 timed_out = True
-                os.kill(job_pid or spare.pid, signal.SIGKILL)  # pid 1 of the job's namespace
+                os.kill(spare.pid, signal.SIGKILL)  # pid 1 of its namespace: everything in it dies
                 deadline = now + KILL_GRACE_S
             elif now >= deadline:
-                os.kill(spare.pid, signal.SIGKILL)
                 break
             ready, _, _ = select.select(list(open_fds), [], [], deadline - now)
             for fd in ready:
@@ -185,21 +196,27 @@ class Zygote:
                     open_fds.discard(fd)
                 elif len(buffers[fd]) + len(data) > (limit if fd == spare.result_r else 65536):
                     overflow = True  # keep draining so the job cannot block on a full pipe
+                    if fd == spare.result_r:
+                        buffers[fd] = bytearray()
                 else:
                     buffers[fd] += data
-            lines = bytes(buffers[spare.status_r]).split(b"\n")
-            if job_pid is None and len(lines) > 1 and lines[0].isdigit():
-                job_pid = int(lines[0])
-        elapsed_ms = (time.monotonic() - started) * 1000
-        lines = bytes(buffers[spare.status_r]).split(b"\n")
-        status = int(lines[1]) if len(lines) > 2 and lines[1].lstrip(b"-").isdigit() else None
-        setup = bytes(buffers[spare.setup_r])
-        reply: dict[str, Any] = {"timed_out": timed_out, "overflow": overflow, "job_ms": elapsed_ms,
+        if spare.setup_r in open_fds:  # "OK" was written before the frame: collect it
+            os.set_blocking(spare.setup_r, False)
+            try:
+                buffers[spare.setup_r] += os.read(spare.setup_r, 65536)
+            except BlockingIOError:
+                pass
+        reply: dict[str, Any] = {"timed_out": timed_out, "overflow": overflow,
+                                 "job_ms": (time.monotonic() - started) * 1000,
+                                 "watch_started_at": started, "done_at": time.monotonic(),
                                  "exit_code": None, "signal": None, "setup_error": None}
-        if status is not None and os.WIFEXITED(status):
-            reply["exit_code"] = os.WEXITSTATUS(status)
-        elif status is not None and os.WIFSIGNALED(status):
-            reply["signal"] = os.WTERMSIG(status)
+        if not open_fds and not timed_out:  # both pipes closed: the job has exited
+            _, status = os.waitpid(spare.pid, 0)
+            if os.WIFEXITED(status):
+                reply["exit_code"] = os.WEXITSTATUS(status)
+            elif os.WIFSIGNALED(status):
+                reply["signal"] = os.WTERMSIG(status)
+        setup = bytes(buffers[spare.setup_r])
         if setup != b"OK" and not timed_out:
             reply["setup_error"] = setup.decode(errors="replace") or f"job ended during setup ({reply})"
         return reply, bytes(buffers[spare.result_r])
