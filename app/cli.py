@@ -132,9 +132,12 @@ def serve(
 @app.command()
 def worker() -> None:
     """Grade submissions from the Redis queue (AUTOGRADER_REDIS_URL) until SIGTERM/SIGINT."""
+    import logging
+
     from app.queue import limit_threads
     from app.services import Services
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     limit_threads()
     settings = _migrated_settings()
     if not settings.uses_redis:

@@ -177,11 +177,29 @@ def add_user(sessions) -> Callable[..., Account]:
 
 
 @pytest.fixture
-def add_user_sqlite(sqlite_url) -> Iterator[Callable[..., Account]]:
+def sessions_for() -> Iterator[Callable[[str], sessionmaker[Session]]]:
+    """`sessions_for(url)`: a sessionmaker on any database (disposed at teardown)."""
+    engines = []
+
+    def make(url: str) -> sessionmaker[Session]:
+        engines.append(make_engine(url))
+        return make_sessionmaker(engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def add_user_for(sessions_for) -> Callable[[str], Callable[..., Account]]:
+    """`add_user_for(url)("ta")`: `add_user` for a test that chose its own database."""
+    return lambda url: _user_adder(sessions_for(url))
+
+
+@pytest.fixture
+def add_user_sqlite(sqlite_url, add_user_for) -> Callable[..., Account]:
     """`add_user` for tests that use `sqlite_url` only."""
-    engine = make_engine(sqlite_url)
-    yield _user_adder(make_sessionmaker(engine))
-    engine.dispose()
+    return add_user_for(sqlite_url)
 
 
 @pytest.fixture
