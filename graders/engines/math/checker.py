@@ -9,7 +9,8 @@ check parameters (all data in rubric.yaml):
                or reference: NAME with params (values computed by `reference/`);
                forbid: [symbols], hints: [{expr, feedback}], wrong: generic feedback
   derivation:  start, end (math text; `argmax_u ...` for an optimisation), weights
-               {start, end, steps}, invalid_step_penalty, min_steps, start_text, end_text
+               {start, end, steps}, invalid_step_penalty, min_steps, start_text, end_text,
+               end_uses: [symbols the last line must be written with]
 """
 from __future__ import annotations
 
@@ -153,6 +154,7 @@ class DerivationChecker:
             weight_steps=float(weights.get("steps", 0.7)),
             invalid_step_penalty=float(check.get("invalid_step_penalty", 0.3)),
             min_steps=int(check.get("min_steps", 2)),
+            end_uses=frozenset(check.get("end_uses", [])),
         )
         total = self.rules.weight_start + self.rules.weight_end + self.rules.weight_steps
         if abs(total - 1.0) > 1e-9:

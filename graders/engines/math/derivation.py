@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graders.engines.math.lines import Line
-from graders.engines.math.relations import Form, Judge, Verdict
+from graders.engines.math.relations import Form, Judge, Verdict, pretty
 from graders.engines.math.render import latex_line
-from graders.engines.math.tree import MathError
+from graders.engines.math.tree import MathError, symbols
 
 REL_NAMES = {"=": "=", "∝": "\\propto", "≃": "\\simeq", "⇒": "\\Rightarrow"}
 _STRENGTH = {"=": 0, "∝": 1, "≃": 2, "⇒": 2}
@@ -27,6 +27,7 @@ class DerivationRules:
     weight_steps: float
     invalid_step_penalty: float
     min_steps: int
+    end_uses: frozenset[str] = frozenset()  # symbols the last line must be written with (τ)
 
 
 @dataclass
@@ -94,6 +95,9 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     end = _safe(judge, "=" if rules.end.objective is None else "≃", rules.end, last) if last is not None else Verdict(False, "")
     if rules.end.objective is not None and last is not None and (last.objective is None or last.objective.kind != rules.end.objective.kind):
         end = Verdict(False, f"the last line must be the {'maximisation' if rules.end.objective.kind == 'max' else 'minimisation'} itself")
+    missing = sorted(rules.end_uses - (symbols(last.tree) if last is not None else set()))
+    if end.ok and missing:
+        end = Verdict(False, f"it must be written with {', '.join(pretty(m) for m in missing)}")
     invalid = [s for s in steps if not s.ok]
     n_steps = len(steps)
     # Valid steps earn their share (at least `min_steps` are expected); each invalid one costs more.
@@ -117,7 +121,8 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     if end.ok:
         notes.append(f"✓ It ends at {rules.end_text}.")
     else:
-        notes.append(f"✗ The last line is not {rules.end_text}" + (f" ({end.reason})." if end.reason else "."))
+        reason = end.reason.replace("from the previous line", "from it").replace("the previous one", "the result")
+        notes.append(f"✗ The last line is not {rules.end_text}" + (f" ({reason})." if reason else "."))
     unreadable = any(l.tree is None for l in lines)
     feedback = "\n".join(echo + notes)
     return DerivationReport(max(0.0, min(1.0, fraction)), feedback, unreadable)

@@ -1,0 +1,41 @@
+"""ex3a.objective (2 P): 1/N Σ‖x_i − f(r(x_i))‖², up to a positive factor; reconstructing the
+rotated input (a plain autoencoder) is wrong."""
+from __future__ import annotations
+
+import pytest
+
+import graders
+
+
+def score(answer: str) -> tuple[float, str]:
+    item = next(i for i in graders.grader("ex3").grade({"objective": answer}).items if i.id == "ex3a.objective")
+    return item.score, item.feedback
+
+
+def test_rubric_points_and_engine():
+    item = graders.grader("ex3").rubric.item("ex3a.objective")
+    assert (item.points, item.engine) == (2, "math")
+
+
+@pytest.mark.parametrize("answer", [
+    r"\frac{1}{N}\sum_{i=1}^{N} \|x_i - f(r(x_i))\|^2",
+    "1/N sum_i norm(x_i - f(r(x_i)))^2",
+    r"J(\theta) = \sum_i \left\| \mathbf{x}_i - f_\theta(r(\mathbf{x}_i)) \right\|_2^2",
+    "1/N sum_i norm(f(r(x_i)) - x_i)^2",
+    r"\frac{1}{2N}\sum_n \|f(r(x_n)) - x_n\|^2",
+])
+def test_rotation_invariant_objective_earns_2(answer):
+    assert score(answer)[0] == 2
+
+
+@pytest.mark.parametrize("answer,hint", [
+    (r"\frac{1}{N}\sum_i \|r(x_i) - f(r(x_i))\|^2", "plain autoencoder"),
+    ("1/N sum_i norm(x_i - f(x_i))^2", "never sees a rotated image"),
+    ("1/N sum_i norm(x_i - r(f(x_i)))^2", "does not train"),
+    ("-1/N sum_i norm(x_i - f(r(x_i)))^2", "negative factor"),
+    ("1/N sum_i norm(x_i - f(r(x_i)))", "does not train"),
+])
+def test_other_objectives_earn_0(answer, hint):
+    points, feedback = score(answer)
+    assert points == 0
+    assert hint in feedback
