@@ -211,11 +211,13 @@ async def submit_from_page(request: Request, response: Response, services: Servi
     from app.routes.submissions import create_submission
 
     check_csrf(session, request.headers.get(CSRF_HEADER))
+    if len(request.headers.get("idempotency-key", "")) > 200:
+        raise HTTPException(422, "Idempotency-Key: at most 200 characters")
     user = session.user
     if user.role not in (Role.student.value, Role.ta.value):
         raise HTTPException(403, "only students and TAs submit")
-    out = await create_submission(request, response, services, db, user,
-                                  request.headers.get("idempotency-key"))
+    out = await create_submission(request=request, response=response, services=services, db=db, user=user,
+                                  idempotency_key=request.headers.get("idempotency-key"))
     return JSONResponse({"id": out.id, "url": f"/my/submissions/{out.id}"}, status_code=response.status_code or 202)
 
 
@@ -231,7 +233,7 @@ async def starter_from_page(exercise: str, services: ServicesDep, session: UserS
     """The starter kit for a signed-in browser (the API's endpoint wants the bearer header)."""
     from app.routes.exercises import starter_kit
 
-    return await starter_kit(exercise, services, session.user)
+    return await starter_kit(exercise=exercise, services=services, _user=session.user)
 
 
 @router.get("/my/submissions/{submission_id}", response_class=HTMLResponse)
@@ -254,5 +256,5 @@ async def submission_status(request: Request, submission_id: str, services: Serv
     from app.routes.submissions import get_submission
 
     user = session.user
-    out = await get_submission(submission_id, services, db, user, wait)
+    out = await get_submission(submission_id=submission_id, services=services, db=db, user=user, wait=wait)
     return JSONResponse({"id": out.id, "status": out.status, "score": out.score})
