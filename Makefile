@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test test-fast bench examples clean
+.PHONY: install serve worker test test-fast bench examples clean
 
 $(STAMP): pyproject.toml scripts/install.sh
 	bash scripts/install.sh
@@ -14,6 +14,10 @@ install: $(STAMP)
 
 serve: $(STAMP)
 	$(VENV)/bin/autograder serve --host 127.0.0.1 --port 8000
+
+# Redis mode: `AUTOGRADER_REDIS_URL=redis://127.0.0.1:6379/0 make serve` plus one or more of these.
+worker: $(STAMP)
+	$(VENV)/bin/autograder worker
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -67,9 +67,9 @@ def grade(path: Path = typer.Argument(..., exists=True, help="submission.json or
 
 def _migrated_settings():
     from app.db import migrate
-    from app.settings import get_settings
+    from app.settings import Settings
 
-    settings = get_settings()
+    settings = Settings()  # read the environment now (not a cached copy)
     migrate(settings.database_url)
     return settings
 
