@@ -11,8 +11,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import graders
 from graders.ex4.starter import ZIP_ROOT, build_starter_zip
 
@@ -109,10 +107,9 @@ def test_check_passes_with_the_reference_solution_and_weights(tmp_path: Path):
     assert run.stdout.count("PASS") == 4
 
 
-@pytest.mark.parametrize("sample", ["eigh-shortcut", "svd-imported"])
-def test_check_refuses_eigen_routines_like_the_server(tmp_path: Path, sample: str):
+def test_check_refuses_eigen_routines_like_the_server(tmp_path: Path):
     kit = _unzipped(tmp_path)
-    shutil.copy(REPO / "graders" / "ex4" / "samples" / sample / "solution.py", kit / "solution.py")
+    shutil.copy(REPO / "graders" / "ex4" / "samples" / "eigh-shortcut" / "solution.py", kit / "solution.py")
     run = _check(kit, "--part", "ex4b")
     assert run.returncode == 1
     assert "ex4a" not in run.stdout
