@@ -18,7 +18,7 @@ from app.models.override import ItemOverride
 from app.policies import Attempt, CountedGrade, as_utc, counted_grade, policy_for
 
 if TYPE_CHECKING:
-    from app.schemas import SubmissionOut
+    from app.schemas import SubmissionOut, SubmissionSummary
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,18 @@ def with_overrides(out: "SubmissionOut", db: Session, staff: bool) -> "Submissio
             item.auto_score = eff.auto_score
     out.score = round(sum(i.score for i in out.items), 6)
     return out
+
+
+def with_override_scores(db: Session, summaries: Sequence["SubmissionSummary"]) -> None:
+    """Set the effective score on list entries whose submission a TA overrode."""
+    overrides = overrides_for(db, [s.id for s in summaries if s.score is not None])
+    if not overrides:
+        return
+    subs = {s.id: s for s in db.scalars(
+        select(Submission).options(selectinload(Submission.items)).where(Submission.id.in_(list(overrides))))}
+    for summary in summaries:
+        if summary.id in overrides and summary.id in subs:
+            summary.score = effective_score(subs[summary.id], overrides[summary.id])
 
 
 def counted_for(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.deps import CurrentUser, DbSession, ServicesDep, is_staff, require_roles
-from app.gradebook import with_overrides
+from app.gradebook import with_override_scores, with_overrides
 from app.models import Role, Submission, User
 from app.policies_check import enforce as enforce_policy
 from app.schemas import SubmissionList, SubmissionOut, SubmissionSummary
@@ -147,6 +147,6 @@ def list_submissions(
         query = query.where(Submission.status == status_)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(Submission.created_at.desc(), Submission.id).limit(limit).offset(offset))
-    return SubmissionList(
-        submissions=[SubmissionSummary.of(s) for s in rows], total=total, limit=limit, offset=offset
-    )
+    summaries = [SubmissionSummary.of(s) for s in rows]
+    with_override_scores(db, summaries)  # TA overrides change a submission's score
+    return SubmissionList(submissions=summaries, total=total, limit=limit, offset=offset)

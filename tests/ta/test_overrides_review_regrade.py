@@ -125,3 +125,13 @@ def test_regrade_all_or_unknown_exercise_and_roles(ta_api, add_user, submit):
     assert r.status_code == 202 and r.json()["total"] == 2 and r.json()["exercise"] is None
     assert wait_regrade(ta_api, ta, r.json()["batch_id"])["done"] == 2
     assert ta_api.get("/api/v1/regrade/unknown", headers=ta.headers).status_code == 404
+
+
+def test_submission_lists_show_the_score_after_overrides(ta_api, add_user, submit):
+    ta, alice = add_user("ta"), add_user("student")
+    sub = submit(ta_api, alice, ANSWERS)
+    other = submit(ta_api, alice, {"alpha": "right"})
+    ta_api.post(f"/api/v1/submissions/{sub['id']}/override", headers=ta.headers,
+                json={"item": "ex2a.derivation", "score": 5, "comment": "steps 1-3 are right"})
+    listed = {s["id"]: s["score"] for s in ta_api.get("/api/v1/submissions", headers=alice.headers).json()["submissions"]}
+    assert listed == {sub["id"]: 11, other["id"]: 4}
