@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -169,11 +169,11 @@ def _policy_note(exercise: str) -> str:
     p = policy_for(exercise)
     notes = []
     if p.deadline:
-        notes.append(f"Deadline {_when(p.deadline.astimezone())}")
+        notes.append(f"Deadline {_when(p.deadline.astimezone(timezone.utc))}")
         if p.late_penalty_per_day:
             notes.append(f"−{p.late_penalty_per_day:.0%} of the points per started day late")
     if p.cutoff:
-        notes.append(f"no submissions after {_when(p.cutoff.astimezone())}")
+        notes.append(f"no submissions after {_when(p.cutoff.astimezone(timezone.utc))}")
     notes.append(f"your {p.counts} graded submission counts")
     if p.max_attempts:
         notes.append(f"at most {p.max_attempts} attempts")

@@ -19,13 +19,21 @@
     return out;
   }
 
+  // The API knows an upload by its name: a file chosen in the "cosine_cnn" field goes as
+  // cosine_cnn.safetensors (or .pt), whatever it is called on the student's disk.
+  function uploadName(input, name) {
+    const accepted = (input.dataset.accept || "").split(",").filter(Boolean);
+    const ext = name.includes(".") ? name.slice(name.lastIndexOf(".")) : "";
+    return accepted.find(a => a.endsWith(ext)) || name;
+  }
+
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     const body = new FormData();
     body.append("exercise", form.elements["exercise"].value);
     body.append("answers", JSON.stringify(answers()));
     for (const input of form.querySelectorAll("input[type=file]")) {
-      for (const file of input.files) body.append("files", file, file.name);
+      for (const file of input.files) body.append("files", file, uploadName(input, file.name));
     }
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
@@ -39,11 +47,8 @@
       });
       const doc = await r.json().catch(() => ({}));
       if (r.ok) { location.assign(doc.url); return; }
-      let message = doc.detail || ("Error " + r.status);
-      const wait = r.headers.get("Retry-After");
-      if (wait) message += " (Retry-After: " + wait + " s)";
       status.className = "error";
-      status.textContent = message;
+      status.textContent = doc.detail || ("Error " + r.status);
       // a refused request stored nothing: the next try is a new submission
       form.elements["idempotency_key"].value = crypto.randomUUID ? crypto.randomUUID() : String(Date.now());
     } catch (e) {

@@ -32,24 +32,38 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(sqlite_url, tmp_path, monkeypatch):
-    """The service as `autograder serve` runs it: uvicorn, in-process workers, real graders."""
+def start_server(sqlite_url, tmp_path, monkeypatch):
+    """The service as `autograder serve` runs it: uvicorn and in-process workers, with the
+    real graders unless a test passes others. Returns the base URL."""
     policy = tmp_path / "policies.yaml"
     policy.write_text("defaults: {rate_limit: null}\n")
     monkeypatch.setenv(POLICIES_FILE_ENV, str(policy))
-    settings = Settings(database_url=sqlite_url, data_dir=tmp_path / "data", redis_url=None, warm_up=False,
-                        worker_threads=2, worker_poll_ms=50)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(grader_for=None) -> str:
+        settings = Settings(database_url=sqlite_url, data_dir=tmp_path / "data", redis_url=None, warm_up=False,
+                            worker_threads=2, worker_poll_ms=50)
+        app = create_app(settings, **({"grader_for": grader_for} if grader_for else {}))
+        port = free_port()
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        servers.append((srv, thread))
+        deadline = time.monotonic() + 20
+        while not srv.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for srv, thread in servers:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def server(start_server) -> str:
+    return start_server()
 
 
 @pytest.fixture
@@ -126,3 +140,25 @@ def test_ta_dashboard_renders_tables_and_histograms(server, browser, add_user_sq
     assert heights[-1] > heights[0] > 0 and heights[1] == 0
     expect(page.locator("#missing-list")).to_contain_text("Student 3")
     print("screenshot:", shot(page, "ta-exercise-ex2"))
+
+
+def test_ex4_uploads_from_the_page_arrive_under_the_names_the_exercise_accepts(start_server, browser,
+                                                                              add_user_sqlite, tmp_path):
+    from ta.scripted import ScriptedGraders
+
+    base = start_server(ScriptedGraders())
+    alice = add_user_sqlite("student", "Alice Student")
+    (tmp_path / "my attempt.py").write_text("def cosine_logits(z, W, tau):\n    return z\n")
+    (tmp_path / "model-final.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    log_in(page, base, alice.token)
+    page.goto(f"{base}/?exercise=ex4")
+    page.set_input_files("input[id='file.solution']", str(tmp_path / "my attempt.py"))
+    page.set_input_files("input[id='file.cosine_cnn']", str(tmp_path / "model-final.safetensors"))
+    page.click("#submit-form button[type=submit]")
+    page.wait_for_url("**/my/submissions/**")
+    expect(page.locator("#status")).to_have_text("graded", timeout=30_000)
+    expect(page.locator("tr.item[data-item='ex4a.cosine_logits']")).to_contain_text("received solution.py")
+    expect(page.locator("tr.item[data-item='ex4c.accuracy']")).to_contain_text("received cosine_cnn.safetensors")
+    expect(page.locator("tr.item[data-item='ex4d.reconstruction']")).to_contain_text("file missing")
+    print("screenshot:", shot(page, "student-ex4-uploads"))

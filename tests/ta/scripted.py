@@ -3,7 +3,8 @@ and switches a test can flip between grading and regrading.
 
 - "right" → full points; "unsure" → half the points and needs_review; anything else → 0;
 - `fail_submissions`: those submission ids raise (a grader bug) when graded;
-- `unsure_fraction`: what an "unsure" answer earns (change it to make a regrade differ)."""
+- `unsure_fraction`: what an "unsure" answer earns (change it to make a regrade differ);
+- file items: full points when their file arrived, the feedback names the file received."""
 from __future__ import annotations
 
 import io
@@ -33,6 +34,11 @@ class ScriptedGrader(ExerciseGrader):
             return Mark(0.0, "Not correct.")
 
         return {item.id: check for item in self.rubric.answer_items}
+
+    def mark_files(self, items, files):
+        """Full points for an item whose file arrived, named by what the grader received."""
+        return {i.id: Mark(1.0, f"received {files[i.file].name}") if i.file in files else Mark(0.0, "file missing")
+                for i in items}
 
     def starter_kit(self) -> bytes | None:
         if not self.rubric.files:
