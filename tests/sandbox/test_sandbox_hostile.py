@@ -390,3 +390,18 @@ def test_missing_mechanisms_fail_closed(monkeypatch, tmp_path):
     monkeypatch.setattr(client.os, "geteuid", lambda: 1000)
     with pytest.raises(SandboxUnavailable, match="root"):
         run_task("sbxkit.tasks:empty", {}, kit_root=tmp_path)
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_jobs_from_many_threads_each_get_their_own_result(slots):
+    from concurrent.futures import ThreadPoolExecutor
+
+    previous = client._current_config().slots
+    client.configure(slots=slots)
+    try:
+        with ThreadPoolExecutor(4) as threads:
+            results = list(threads.map(
+                lambda i: run_solution(f"import os\ndef main():\n    return [{i}, os.getpid()]\n"), range(6)))
+    finally:
+        client.configure(slots=previous)
+    assert [r.value for r in results] == [[i, 1] for i in range(6)], results

@@ -71,26 +71,6 @@ def prepare_namespace() -> None:
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def warm_up() -> None:
-    """Before the request: run the paths a typical job runs first (torch's allocator, autograd,
-    the array codec, json), so their copy-on-write page faults, slow on this kind of VM, are
-    paid by the idle spare rather than on the clock. No RNG use: jobs keep the zygote's seed."""
-    import torch
-
-    x = torch.linspace(-1, 1, 512).reshape(64, 8)
-    w = torch.linspace(0, 1, 8).requires_grad_()
-    for _ in range(3):
-        loss = ((x - (x @ w)[:, None] * w[None, :]) ** 2).sum(1).mean()
-        (grad,) = torch.autograd.grad(loss, w)
-        with torch.no_grad():
-            w -= 0.1 * grad
-    images = torch.linspace(0, 1, 4 * 64).reshape(4, 1, 8, 8)
-    torch.nn.functional.conv2d(images, torch.ones(2, 1, 3, 3)).relu().mean().item()
-    torch.nn.functional.normalize(x, dim=1) @ torch.nn.functional.normalize(x[:3], dim=1).T
-    json.dumps(encode_tree({"value": x.detach()}))
-    decode_tree(json.loads(json.dumps(encode_tree({"value": x.numpy()}))))
-
-
 def _install_files(files: list[tuple[str, bytes]], tmp_bytes: int) -> None:
     size = sum(len(data) for _, data in files) + 64 * 1024
     mount("tmpfs", str(WORKDIR), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={size},mode=0755")
@@ -216,7 +196,6 @@ def job_main(job_fd: int, setup_fd: int, result_fd: int, settings: dict[str, Any
     """Body of the job process; exits, never returns."""
     try:
         prepare_namespace()
-        warm_up()
     except BaseException as exc:  # noqa: BLE001 - reported to the zygote as a setup failure
         _fail_setup(setup_fd, f"namespace setup failed: {exc}")
     try:

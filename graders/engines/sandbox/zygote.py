@@ -133,9 +133,7 @@ class Zygote:
                 header, blobs = receive_message(ctl_in)
             except ProtocolError:
                 break  # the worker went away
-            received = time.monotonic()
             reply, result = self.run(header, blobs)
-            reply["received_at"] = received
             send_message(ctl_out, reply, [result])
             reap()
             if self.spare is None:
@@ -175,7 +173,7 @@ class Zygote:
     def _watch(self, spare: Spare, timeout_s: float) -> tuple[dict[str, Any], bytes]:
         """Relay the job's result bytes. The reply goes out as soon as one complete frame is
         in (the job is then killed), at the deadline, or when the job ends."""
-        started = time.monotonic()  # (after the next spare was forked)
+        started = time.monotonic()
         deadline = started + timeout_s
         limit = int(self.settings["max_result_bytes"]) + 64
         buffers = {spare.setup_r: bytearray(), spare.result_r: bytearray()}
@@ -208,7 +206,6 @@ class Zygote:
                 pass
         reply: dict[str, Any] = {"timed_out": timed_out, "overflow": overflow,
                                  "job_ms": (time.monotonic() - started) * 1000,
-                                 "watch_started_at": started, "done_at": time.monotonic(),
                                  "exit_code": None, "signal": None, "setup_error": None}
         if not open_fds and not timed_out:  # both pipes closed: the job has exited
             _, status = os.waitpid(spare.pid, 0)
