@@ -103,3 +103,16 @@ def test_real_model_embeds_offline_and_normalised(monkeypatch):
     assert vectors.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert float(vectors[0] @ vectors[2]) < 0.5
+
+
+def test_threads_grading_at_once_get_the_marks_of_sequential_grading():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from graders.engines.text.eval.evaluate import grader, rows
+
+    sample = rows("dev")[::3]
+    sequential = [grader(r.item, "clauses")(r.answer) for r in sample]
+    embedding._answers.clear()
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda r: grader(r.item, "clauses")(r.answer), sample))
+    assert parallel == sequential

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -20,7 +21,7 @@ from graders.marks import Mark
 
 Scope = Literal["clauses", "whole"]
 BORDERLINE = 0.04  # an embedding-only match this close to the threshold is flagged
-LONG_ENOUGH_WORDS = 6  # shorter answers are always far from the references in embedding space
+LONG_ENOUGH_WORDS = 8  # shorter answers are always far from the references in embedding space
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|/|\+|&|\band\b|\bund\b|\bor\b|\boder\b)\s*")
 
 
@@ -35,6 +36,27 @@ class Found:
     @property
     def present(self) -> bool:
         return self.by is not None
+
+
+class _Embedded:
+    """An answer's embeddings, computed on first use: an answer that patterns decide on their own
+    never needs the model (so a cold `autograder grade` of it does not load it)."""
+
+    def __init__(self, units: list[str], whole: str) -> None:
+        self.units, self.whole = units, whole
+
+    @cached_property
+    def _lookup(self) -> dict[str, np.ndarray]:
+        texts = list(dict.fromkeys([*self.units, self.whole]))
+        return dict(zip(texts, embedding.encode(texts)))
+
+    @property
+    def unit_vecs(self) -> np.ndarray:
+        return np.stack([self._lookup[u] for u in self.units])
+
+    @property
+    def whole_vec(self) -> np.ndarray:
+        return self._lookup[self.whole]
 
 
 @dataclass
@@ -95,20 +117,16 @@ class TextGrader:
         rb = self.rubric
         text = normalise(raw)
         parts = clauses(text)
-        units = parts if self.scope == "clauses" else [text]
-        vecs = embedding.encode(list(dict.fromkeys([*units, text])))
-        lookup = dict(zip(dict.fromkeys([*units, text]), vecs))
-        unit_vecs = np.stack([lookup[u] for u in units])
-        similarity = float(np.max(self.vectors()["@references"] @ lookup[text]))
+        view = _Embedded(parts if self.scope == "clauses" else [text], text)
 
         feedback: list[str] = []
         review: list[str] = []
         covered, missing = [], []
         # Pattern evidence first: a misconception stated in so many words blocks a concept that
         # only an embedding found ("the same rotated images" resembles "the unrotated image").
-        by_pattern = {c.id: self._find(c, parts, units, unit_vecs, None) for c in rb.concepts}
+        by_pattern = {c.id: self._find(c, parts, view, None) for c in rb.concepts}
         named = {cid for cid, f in by_pattern.items() if f.present}
-        wrong_by_pattern = {w.id: self._find(w, parts, units, unit_vecs, None) for w in rb.misconceptions
+        wrong_by_pattern = {w.id: self._find(w, parts, view, None) for w in rb.misconceptions
                             if not named.intersection(w.unless)}
         stated_wrong = any(f.present for f in wrong_by_pattern.values())
         present: set[str] = set()
@@ -116,7 +134,7 @@ class TextGrader:
         for concept in rb.concepts:
             found = by_pattern[concept.id]
             if not found.present and not stated_wrong:
-                found = self._find(concept, parts, units, unit_vecs, rb.match, found.negated)
+                found = self._find(concept, parts, view, rb.match, found.negated)
             if found.present:
                 present.add(concept.id)
                 concept_fraction += concept.weight
@@ -127,7 +145,7 @@ class TextGrader:
             if not stated_wrong and found.score >= rb.match - rb.near:
                 review.append(f"possible paraphrase of {concept.id}")
             partial = concept.partial_signal
-            half = self._find(partial, parts, units, unit_vecs, None) if partial else Found()
+            half = self._find(partial, parts, view, None) if partial else Found()
             if half.present:
                 concept_fraction += concept.weight * concept.partial.credit  # type: ignore[union-attr]
                 missing.append(concept.missing)
@@ -143,7 +161,7 @@ class TextGrader:
                 continue
             found = wrong_by_pattern.get(wrong.id) or Found()
             if not found.present:
-                found = self._find(wrong, parts, units, unit_vecs, rb.misconception_match, found.negated)
+                found = self._find(wrong, parts, view, rb.misconception_match, found.negated)
             if found.present:
                 penalty += wrong.penalty
                 feedback.append(wrong.feedback)
@@ -163,11 +181,15 @@ class TextGrader:
 
         # Similarity well above the concept score: a paraphrase the rubric may have missed, or a
         # negated/swapped answer. Well below it: keywords in an odd context; terse answers are
-        # always far from the references, so that direction only counts for longer ones.
-        holistic = self._holistic(similarity)
-        if not review and (holistic - fraction >= rb.disagreement or (
-                fraction - holistic >= rb.disagreement and shape.words >= LONG_ENOUGH_WORDS)):
-            review.append(f"concepts give {fraction:.2f}, similarity {holistic:.2f}")
+        # always far from the references, so that direction only counts for longer ones. A terse
+        # answer that states a misconception outright, or earns full marks, needs neither check.
+        long_enough = shape.words >= LONG_ENOUGH_WORDS
+        similarity = None
+        if not review and (long_enough or (fraction <= 1 - rb.disagreement and not stated_wrong)):
+            similarity = self.similarity_of(view)
+            holistic = self._holistic(similarity)
+            if holistic - fraction >= rb.disagreement or (fraction - holistic >= rb.disagreement and long_enough):
+                review.append(f"concepts give {fraction:.2f}, similarity {holistic:.2f}")
 
         head = "Correct." if fraction >= 0.999 else ""
         if covered and fraction < 0.999:
@@ -178,11 +200,19 @@ class TextGrader:
             lines.append("Missing: " + " ".join(missing))
         return Assessment(fraction, concept_fraction, similarity, lines, review)
 
+    def similarity_of(self, view: "_Embedded") -> float:
+        """The whole answer's best cosine to the rubric's references."""
+        return float(np.max(self.vectors()["@references"] @ view.whole_vec))
+
+    def similarity(self, answer: Any) -> float:
+        text = normalise("\n".join(map(str, answer)) if isinstance(answer, list) else str(answer))
+        return self.similarity_of(_Embedded([text], text))
+
     def _holistic(self, similarity: float) -> float:
         low, high = self.rubric.similarity.low, self.rubric.similarity.high
         return float(min(1.0, max(0.0, (similarity - low) / (high - low))))
 
-    def _find(self, signal: Signal, parts: list[str], units: list[str], unit_vecs: np.ndarray,
+    def _find(self, signal: Signal, parts: list[str], view: "_Embedded",
               threshold: float | None, negated: bool | None = None) -> Found:
         """Patterns when `negated` is None (and only them when `threshold` is None); then example
         phrases by embedding, per unit (clause or whole answer), skipping negated units."""
@@ -195,11 +225,10 @@ class TextGrader:
                             negated = True
                         else:
                             return Found("pattern")
-        examples = self.vectors()[signal.id]
-        if threshold is None or len(examples) == 0:
+        if threshold is None or not signal.examples:
             return Found(negated=negated)
-        sims = (unit_vecs @ examples.T).max(axis=1)
-        for unit, sim in sorted(zip(units, sims), key=lambda p: -p[1]):
+        sims = (view.unit_vecs @ self.vectors()[signal.id].T).max(axis=1)
+        for unit, sim in sorted(zip(view.units, sims), key=lambda p: -p[1]):
             if sim < threshold:
                 break
             if not has_negation(unit):
@@ -217,16 +246,15 @@ class TextGrader:
         review: list[str] = []
         if len(entries) > rb.count:
             feedback.append(f"Only the first {rb.count} entries are graded.")
-        texts = [normalise(e) for e in graded]
-        vecs = embedding.encode(texts) if texts else np.zeros((0, 384), np.float32)
         used: dict[str, str] = {}  # family id -> the entry that earned it
-        for raw, text, vec in zip(graded, texts, vecs):
-            candidates, uncertain = self._families(text, vec)
+        for raw in graded:
+            text = normalise(raw)
+            view = _Embedded([text], text)
+            candidates, uncertain = self._families(text, view)
             if uncertain:
                 review.append(f"unsure about {raw!r}")
             if not candidates:
-                wrong = next((w for w in rb.not_applications
-                              if self._find(w, [text], [text], vec[None], 1.01).present), None)
+                wrong = next((w for w in rb.not_applications if self._find(w, [text], view, None).present), None)
                 feedback.append(wrong.feedback.format(entry=raw) if wrong else
                                 f"'{raw}' is not recognised as an application of autoencoders.")
                 continue
@@ -241,16 +269,16 @@ class TextGrader:
         head = "Correct." if fraction >= 0.999 else f"{len(used)} of {rb.count} distinct applications counted."
         return Assessment(fraction, fraction, None, [head, *feedback], review)
 
-    def _families(self, text: str, vec: np.ndarray) -> tuple[list[Signal], bool]:
+    def _families(self, text: str, view: "_Embedded") -> tuple[list[Signal], bool]:
         """The families an entry names (patterns first), and whether the call was a close one."""
         rb = self.rubric
-        by_pattern = [f for f in rb.families if self._find(f, [text], [text], vec[None], 1.01).present]
+        by_pattern = [f for f in rb.families if self._find(f, [text], view, None).present]
         if by_pattern:
             return by_pattern, False
-        if any(self._find(w, [text], [text], vec[None], 1.01).present for w in rb.not_applications):
+        if any(self._find(w, [text], view, None).present for w in rb.not_applications):
             return [], False
-        scored = sorted(((float((self.vectors()[f.id] @ vec).max()), f) for f in rb.families
-                         if len(rb.families) and len(self.vectors()[f.id])), key=lambda p: -p[0])
+        scored = sorted(((float((self.vectors()[f.id] @ view.whole_vec).max()), f) for f in rb.families
+                         if f.examples), key=lambda p: -p[0])
         if not scored:
             return [], False
         best, family = scored[0]

@@ -75,7 +75,7 @@ def score(row: Row, variant: str) -> tuple[float, bool, str]:
     g = grader(row.item, "clauses" if variant == "similarity" else variant)
     assessment = g.assess(row.answer)
     if variant == "similarity":
-        fraction = assessment.fraction if assessment.similarity is None else g._holistic(assessment.similarity)
+        fraction = assessment.fraction if g.rubric.kind == "list" else g._holistic(g.similarity(row.answer))
         return fraction * item.points, False, ""
     mark = assessment.mark()
     return mark.fraction * item.points, mark.needs_review, mark.feedback
