@@ -19,6 +19,7 @@ from app.deps import DbSession, ServicesDep
 from app.gradebook import counted_for, effective_items, effective_score, gradebook, overrides_for
 from app.models import Role, Submission, User
 from app.models.audit import AuditEntry
+from app.models.lti import LtiGradeTarget
 from app.models.regrade import RegradeBatch
 from app.policies import policy_for
 from app.routes.pages import TaSession, check_csrf, render
@@ -125,8 +126,10 @@ def student_page(request: Request, user_id: int, db: DbSession, session: TaSessi
     grades = {ex: counted_for(ex, [s for s in subs if s.exercise == ex], overrides) for ex in exercises}
     attempts = [{"sub": s, "items": effective_items(s, overrides.get(s.id, {})) if s.status == "graded" else [],
                  "total": effective_score(s, overrides.get(s.id, {}))} for s in subs]
+    lti_targets = list(db.scalars(select(LtiGradeTarget).where(LtiGradeTarget.user_id == user_id)
+                                  .order_by(LtiGradeTarget.exercise)))
     return render(request, "ta/student.html", session, student=student, grades=grades, attempts=attempts,
-                  max_scores={ex: graders.rubric(ex).max_points for ex in exercises},
+                  max_scores={ex: graders.rubric(ex).max_points for ex in exercises}, lti_targets=lti_targets,
                   message=message, error=error)
 
 

@@ -124,6 +124,11 @@ def test_launch_signs_the_student_in_and_every_grade_change_goes_back(tool, plat
     with sessions() as db:
         target = db.scalar(select(LtiGradeTarget))
         assert target.last_score == 8 and target.last_error is None
+    # the TA sees what was sent
+    tool.cookies.clear()
+    tool.post("/login", data={"token": ta.token})
+    page = tool.get(f"/ta/students/{alice.id}").text
+    assert 'id="lti-targets"' in page and platform.lineitem(3) in page
 
 
 def test_new_platform_user_is_created_and_staff_land_on_the_dashboard(tool, platform, sessions):
