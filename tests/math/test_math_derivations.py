@@ -170,3 +170,28 @@ def test_unreadable_line_costs_that_step_only():
     assert "could not be read" in result.feedback
     assert 0.3 < result.fraction < 1.0
     assert result.needs_review
+
+
+def test_sheet_style_ex1_ending_with_a_definition_of_tau():
+    text = r"""p(c|\boldsymbol{x}) \propto \exp(\boldsymbol{w}_{c}^{\top}\boldsymbol{z} + b_{c}) \\
+\propto \exp(\boldsymbol{w}_{c}^{\top}\boldsymbol{z}) \\
+= \exp(\|\boldsymbol{w}_{c}\|\|\boldsymbol{z}\|\cos(\boldsymbol{w}_{c},\boldsymbol{z})) \\
+\Rightarrow \tau = \frac{1}{\|\boldsymbol{z}\|}"""
+    assert mark("ex1", text).fraction == 1.0
+    wrong = text.replace(r"\tau = \frac{1}{\|\boldsymbol{z}\|}", r"\tau = \|\boldsymbol{z}\|")
+    result = mark("ex1", wrong)
+    assert result.fraction < 1.0 and first_wrong(result.feedback) == 4
+    assert "this is not τ" in result.feedback
+
+
+def test_primes_and_e_powers_in_indices():
+    lines = [("", r"\frac{e^{w_c^T z + b_c}}{\sum_{c^\prime} e^{w_{c^\prime}^T z + b_{c^\prime}}}"),
+             ("=", r"\frac{e^{w_c^T z}}{\sum_{c^{\prime}=1}^{C} e^{w_{c^{\prime}}^T z}}"),
+             ("=", r"\frac{e^{\cos(w_c,z)/\tau}}{\sum_{k=1}^{C} e^{\cos(w_k,z)/\tau}}")]
+    assert mark("ex1", lines).fraction == 1.0
+
+
+def test_ex1_has_no_optimisation_so_simeq_is_refused():
+    lines = [EX1_MODEL[0], (r"\simeq", EX1_MODEL[1][1])] + EX1_MODEL[2:]
+    result = mark("ex1", lines)
+    assert first_wrong(result.feedback) == 2 and "nothing to optimise" in result.feedback

@@ -10,7 +10,8 @@ check parameters (all data in rubric.yaml):
                forbid: [symbols], hints: [{expr, feedback}], wrong: generic feedback
   derivation:  start, end (math text; `argmax_u ...` for an optimisation), weights
                {start, end, steps}, invalid_step_penalty, min_steps, start_text, end_text,
-               end_uses: [symbols the last line must be written with]
+               end_uses: [symbols the last line must be written with, or define: \\Rightarrow \\tau = ...],
+               end_relations: ["=", "prop"] (how the last line may relate to `end`)
 """
 from __future__ import annotations
 
@@ -85,8 +86,10 @@ class ExpressionChecker:
         used = {pretty(s) for s in symbols(tree) & self.forbid}
         if used:
             return Mark(0.0, f"{echo} ✗ It may not use {', '.join(sorted(used))} itself.")
-        if objective is not None and self.relation != "max":
+        if objective is not None and self.relation == "=":
             return Mark(0.0, f"{echo} ✗ Give the value itself, without argmax/argmin.")
+        if objective is not None and self.relation == "positive_multiple" and objective.kind != "min":
+            return Mark(0.0, f"{echo} ✗ The objective is minimised, not maximised.")
         try:
             verdict = self.verdict(objective, tree)
         except MathError as exc:
@@ -155,6 +158,7 @@ class DerivationChecker:
             invalid_step_penalty=float(check.get("invalid_step_penalty", 0.3)),
             min_steps=int(check.get("min_steps", 2)),
             end_uses=frozenset(check.get("end_uses", [])),
+            end_relations=tuple({"prop": "∝", "=": "="}.get(r, r) for r in check.get("end_relations", ["="])),
         )
         total = self.rules.weight_start + self.rules.weight_end + self.rules.weight_steps
         if abs(total - 1.0) > 1e-9:

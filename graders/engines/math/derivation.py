@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graders.engines.math.lines import Line
 from graders.engines.math.relations import Form, Judge, Verdict, pretty
 from graders.engines.math.render import latex_line
-from graders.engines.math.tree import MathError, symbols
+from graders.engines.math.tree import MathError, Sym, symbols
 
 REL_NAMES = {"=": "=", "∝": "\\propto", "≃": "\\simeq", "⇒": "\\Rightarrow"}
 _STRENGTH = {"=": 0, "∝": 1, "≃": 2, "⇒": 2}
@@ -28,6 +28,7 @@ class DerivationRules:
     invalid_step_penalty: float
     min_steps: int
     end_uses: frozenset[str] = frozenset()  # symbols the last line must be written with (τ)
+    end_relations: tuple[str, ...] = ("=",)  # how the last line may relate to `end`
 
 
 @dataclass
@@ -59,31 +60,42 @@ def _safe(judge: Judge, rel: str, old: Form, new: Form) -> Verdict:
 
 def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Judge) -> DerivationReport:
     notes: list[str] = []
-    forms: list[Form | None] = [Form(l.objective, l.tree) if l.tree is not None else None for l in lines]
     echo = [
         f"Line {k + 1}{' (' + REL_NAMES[l.rel] + ')' if l.rel else ''}: "
-        + (f"read as ${latex_line(l.objective, l.tree)}$" if l.tree is not None else f"could not be read: {l.error}")
+        + (f"read as ${(l.definition and _name(l.definition) + ' = ' or '') + latex_line(l.objective, l.tree)}$" if l.tree is not None else f"could not be read: {l.error}")
         for k, l in enumerate(lines)
     ]
-    first = forms[0]
-    start = _safe(judge, lines[0].start_rel or "=", rules.start, first) if first is not None else Verdict(False, lines[0].error or "")
+    steps: list[StepReport] = []
+    defined: set[str] = set()
+    for k, line in enumerate(lines):
+        if line.definition is not None and line.tree is not None:
+            verdict = _safe(judge, "=", Form(None, Sym(line.definition)), Form(None, line.tree))
+            if verdict.ok:
+                defined.add(line.definition)
+            steps.append(StepReport(k + 1, echo[k], verdict.ok, "" if verdict.ok else f"this is not {pretty(line.definition)} ({verdict.reason})"))
+    chain = [k for k, l in enumerate(lines) if l.definition is None]
+    if not chain:
+        return DerivationReport(0.0, "\n".join(echo + ["✗ There is no derivation to check."]), False)
+    forms: dict[int, Form | None] = {k: Form(lines[k].objective, lines[k].tree) if lines[k].tree is not None else None for k in chain}
+    head = chain[0]
+    first = forms[head]
+    start = _safe(judge, lines[head].start_rel or "=", rules.start, first) if first is not None else Verdict(False, lines[head].error or "")
     if start.ok:
         notes.append(f"✓ It starts at {rules.start_text}.")
     else:
         notes.append(f"✗ The first line is not {rules.start_text} ({start.reason}).")
-    anchored = [start.ok] + [False] * (len(lines) - 1)
-    anchor: int | None = 0 if start.ok else None
-    steps: list[StepReport] = []
-    for k in range(1, len(lines)):
-        line, form, prev = lines[k], forms[k], forms[k - 1]
+    anchored = {head: start.ok}
+    anchor: int | None = head if start.ok else None
+    for prev_k, k in zip(chain, chain[1:]):
+        line, form, prev = lines[k], forms[k], forms[prev_k]
         if form is None:
             steps.append(StepReport(k + 1, echo[k], False, "the line could not be read"))
+            anchored[k] = False
             continue
         verdict = _safe(judge, line.rel, prev, form) if prev is not None else Verdict(False, "the previous line could not be read")
-        if verdict.ok:
-            anchored[k] = anchored[k - 1]
-        elif anchor is not None and anchor != k - 1 and forms[anchor] is not None:
-            rel = _weakest([l.rel for l in lines[anchor + 1:k + 1]])
+        anchored[k] = verdict.ok and anchored[prev_k]
+        if not verdict.ok and anchor is not None and anchor != prev_k and forms[anchor] is not None:
+            rel = _weakest([lines[j].rel for j in chain if anchor < j <= k])
             recovered = _safe(judge, rel, forms[anchor], form)
             if recovered.ok:
                 verdict = recovered
@@ -91,13 +103,8 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
         steps.append(StepReport(k + 1, echo[k], verdict.ok, verdict.reason))
         if anchored[k]:
             anchor = k
-    last = forms[-1]
-    end = _safe(judge, "=" if rules.end.objective is None else "≃", rules.end, last) if last is not None else Verdict(False, "")
-    if rules.end.objective is not None and last is not None and (last.objective is None or last.objective.kind != rules.end.objective.kind):
-        end = Verdict(False, f"the last line must be the {'maximisation' if rules.end.objective.kind == 'max' else 'minimisation'} itself")
-    missing = sorted(rules.end_uses - (symbols(last.tree) if last is not None else set()))
-    if end.ok and missing:
-        end = Verdict(False, f"it must be written with {', '.join(pretty(m) for m in missing)}")
+    last = forms[chain[-1]]
+    end = _check_end(rules, judge, last, defined)
     invalid = [s for s in steps if not s.ok]
     n_steps = len(steps)
     # Valid steps earn their share (at least `min_steps` are expected); each invalid one costs more.
@@ -110,6 +117,7 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
         fraction = min(fraction, 1.0 - rules.weight_steps * rules.invalid_step_penalty)
     for step in steps:
         echo[step.number - 1] += "  ✓" if step.ok else f"  ✗ {step.reason}"
+    invalid.sort(key=lambda s: s.number)
     if invalid:
         first_bad = invalid[0]
         notes.append(f"✗ First wrong step: line {first_bad.number}: {first_bad.reason}." + (
@@ -126,3 +134,29 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     unreadable = any(l.tree is None for l in lines)
     feedback = "\n".join(echo + notes)
     return DerivationReport(max(0.0, min(1.0, fraction)), feedback, unreadable)
+
+
+def _check_end(rules: DerivationRules, judge: Judge, last: Form | None, defined: set[str]) -> Verdict:
+    if last is None:
+        return Verdict(False, "")
+    if rules.end.objective is not None:
+        if last.objective is None or last.objective.kind != rules.end.objective.kind:
+            return Verdict(False, f"the last line must be the {'maximisation' if rules.end.objective.kind == 'max' else 'minimisation'} itself")
+        return _safe(judge, "≃", rules.end, last)
+    verdict = Verdict(False, "")
+    for rel in rules.end_relations:
+        verdict = _safe(judge, rel, rules.end, last)
+        if verdict.ok:
+            break
+    if not verdict.ok:
+        return verdict
+    missing = sorted(rules.end_uses - symbols(last.tree) - defined)
+    if missing:
+        return Verdict(False, f"it must be written with {', '.join(pretty(m) for m in missing)}")
+    return verdict
+
+
+def _name(symbol: str) -> str:
+    from graders.engines.math.render import latex
+
+    return latex(Sym(symbol))

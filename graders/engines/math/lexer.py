@@ -60,6 +60,19 @@ _WORD = re.compile(r"[A-Za-z]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+\*?|.)", re.S)
 
 
+OPERATOR_NAMES = frozenset({"mathrm", "operatorname", "textrm"})
+OPT_NAMES = {"argmax": "argmax", "argmin": "argmin", "max": "max", "min": "min"}
+
+
+def _group_word(text: str, i: int) -> str:
+    """The letters of a {...} group at i, without spacing commands: `{arg\\,max}` -> `argmax`."""
+    end = _skip_group(text, i)
+    inner = text[i:end]
+    for spacing in ("\\,", "\\;", "\\!", "\\ ", " ", "{", "}"):
+        inner = inner.replace(spacing, "")
+    return inner
+
+
 def _skip_group(text: str, i: int) -> int:
     """Skip whitespace and one balanced {...} group starting at i; return the index after it."""
     while i < len(text) and text[i] == " ":
@@ -110,6 +123,10 @@ def tokenize(text: str) -> list[Token]:
                     size_side = ""
             elif name in SKIP_ALONE:
                 pass
+            elif name in SKIP_WITH_GROUP | OPERATOR_NAMES and _group_word(text, i) in OPT_NAMES:
+                # \text{argmax}, \mathrm{arg\,max}, \operatorname{argmin}: an optimisation word
+                tokens.append(Token("name", OPT_NAMES[_group_word(text, i)], start))
+                i = _skip_group(text, i)
             elif name in SKIP_WITH_GROUP:
                 i = _skip_group(text, i)
             elif name in ("|", "Vert"):
@@ -187,7 +204,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("op", "^", i))
             i += 2
             continue
-        if ch in "+-*/^_',":
+        if ch in "+-*/^_',:":
             tokens.append(Token("op", ch, i))
             i += 1
             continue

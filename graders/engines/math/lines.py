@@ -29,6 +29,15 @@ class Line:
     label: str | None
     start_rel: str  # the relation between the label and the expression ("=" when none)
     error: str | None = None
+    definition: str | None = None  # `\Rightarrow \tau = 1/\|z\|`: the symbol this line defines
+
+
+def _label_symbol(tokens: list[Token], vocab: Vocabulary) -> str | None:
+    """The declared symbol a label names (τ, also written in bold), if it is one."""
+    names = [t.text for t in tokens if t.kind in ("name", "cmd") and t.text not in WRAPPERS]
+    if len(names) == 1 and names[0] in vocab.symbols and all(t.kind in ("name", "cmd", "{", "}") for t in tokens):
+        return names[0]
+    return None
 
 
 def _text(tokens: list[Token]) -> str:
@@ -143,9 +152,11 @@ def _build(rows: list[list[tuple[str, list[Token]]]], vocab: Vocabulary) -> list
         while k < len(row):
             rel, toks = row[k]
             label: str | None = None
+            defines: str | None = None
             start_rel = "="
             if k + 1 < len(row) and _is_label(toks, vocab):
                 label = _text(toks)
+                defines = _label_symbol(toks, vocab)
                 start_rel = row[k + 1][0]
                 k += 1
                 rel, toks = (rel or row[k][0]), row[k][1]
@@ -155,9 +166,10 @@ def _build(rows: list[list[tuple[str, list[Token]]]], vocab: Vocabulary) -> list
                 raise MathError(f"the line '{_text(toks)[:60]}' has no relation to the previous line (=, \\propto, \\simeq, \\Rightarrow)")
             try:
                 objective, tree = _parse_piece(toks, vocab)
-                if rel == "⇒" and objective is None:
-                    raise MathError("\\Rightarrow must be followed by \\arg\\max or \\arg\\min over the variables, e.g. \\Rightarrow \\arg\\max_u")
-                lines.append(Line(rel, objective, tree, label, start_rel))
+                if rel == "⇒" and objective is None and defines is None:
+                    raise MathError("\\Rightarrow must be followed by \\arg\\max or \\arg\\min over the variables (\\Rightarrow \\arg\\max_u ...) or by a definition (\\Rightarrow \\tau = ...)")
+                definition = defines if rel == "⇒" and objective is None else None
+                lines.append(Line(rel, objective, tree, label, start_rel, definition=definition))
             except MathError as exc:
                 lines.append(Line(rel, None, None, label, start_rel, error=str(exc)))
             k += 1

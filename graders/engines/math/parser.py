@@ -21,7 +21,7 @@ MAX_LITERAL_EXPONENT = 64
 
 FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "abs": "abs", "norm": "norm", "cos": "cos"}
 OPT_WORDS = {"argmax": "max", "argmin": "min", "max": "max", "min": "min"}
-WRAPPERS = frozenset({"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathsf", "operatorname", "mathnormal", "pmb"})
+WRAPPERS = frozenset({"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathsf", "operatorname", "mathnormal", "pmb", "mathcal"})
 TRANSPOSE_WORDS = frozenset({"T", "top", "intercal", "tr"})
 
 
@@ -141,28 +141,27 @@ class Parser:
         return Objective(kind, variables)
 
     def parse_variable_group(self) -> tuple[str, ...]:
-        names: list[str] = []
-        if self.at("{"):
-            self.take()
-            while not self.at("}"):
+        """`_u`, `_{\\alpha, \\mathbf{u}}`, `_{\\|u\\|=1}`, `_{u \\in \\mathbb{R}^d}`: the declared
+        symbols named in the subscript; constraints and other decoration are skipped."""
+        if not self.at("{"):
+            tok = self.take()
+            if tok.kind == "cmd" and tok.text in WRAPPERS:
+                self.expect("{", "'{'")
                 tok = self.take()
-                if tok.kind == "op" and tok.text == ",":
-                    continue
-                names.append(self.variable_name(tok))
-            self.take()
-        else:
-            names.append(self.variable_name(self.take()))
+                self.expect("}", "'}'")
+            return (tok.text,) if tok.text in self.vocab.symbols else ()
+        self.take()
+        names: list[str] = []
+        level = 1
+        while level:
+            tok = self.take()
+            if tok.kind == "{":
+                level += 1
+            elif tok.kind == "}":
+                level -= 1
+            elif tok.kind in ("name", "cmd") and tok.text in self.vocab.symbols and tok.text not in names:
+                names.append(tok.text)
         return tuple(names)
-
-    def variable_name(self, tok: Token) -> str:
-        if tok.kind == "cmd" and tok.text in WRAPPERS:
-            self.expect("{", "'{'")
-            inner = self.take()
-            self.expect("}", "'}'")
-            tok = inner
-        if tok.kind in ("name", "cmd") and tok.text in self.vocab.symbols:
-            return tok.text
-        raise MathError(f"'{tok.text}' {where(tok.pos)} is not a variable one can optimise over")
 
     # -- grammar -------------------------------------------------------------------------
     def parse_expr(self) -> Node:
@@ -254,23 +253,36 @@ class Parser:
         if self.at("{"):
             self.take()
             parts: list[str] = []
-            while not self.at("}"):
+            level = 1
+            while True:
                 tok = self.take()
-                if tok.kind == "cmd" and tok.text in WRAPPERS | {"hat"}:
-                    continue
-                if tok.kind in ("{",):
+                level += {"{": 1, "}": -1}.get(tok.kind, 0)
+                if level == 0:
+                    break
+                if tok.kind in ("{", "}") or tok.text == "^" or tok.kind == "cmd" and tok.text in WRAPPERS | {"hat"}:
                     continue
                 parts.append(tok.text)
-            self.take()
-            return "".join(p for p in parts if p != "}")
+            return "".join(parts)
         tok = self.take()
         text = tok.text
         if tok.kind == "num" and len(text) > 1:
             raise MathError(f"a multi-digit subscript {where(tok.pos)}: write it in braces")
-        while self.at("op", "'"):
-            self.take()
-            text += "'"
-        return text
+        return text + self.read_primes()
+
+    def read_primes(self) -> str:
+        """Primes after an index: c', c^\\prime, c^{\\prime}."""
+        out = ""
+        while True:
+            seq = [t.text for t in self.toks[self.i:self.i + 4]]
+            if seq[:1] == ["'"]:
+                self.i += 1
+            elif seq[:2] == ["^", "'"]:
+                self.i += 2
+            elif seq[:4] == ["^", "{", "'", "}"]:
+                self.i += 4
+            else:
+                return out
+            out += "'"
 
     def parse_superscript(self, base: Node, tok: Token) -> Node:
         if self.is_transpose_mark():
@@ -540,10 +552,7 @@ class Parser:
             self.expect("{", "'{'")
             tok = self.take()
             self.expect("}", "'}'")
-        text = tok.text
-        while self.at("op", "'"):
-            self.take()
-            text += "'"
+        text = tok.text + self.read_primes()
         if text not in self.vocab.indices:
             raise MathError(f"'{text}' {where(tok.pos)} is not a summation index here (use one of {', '.join(sorted(self.vocab.indices))})")
         return text

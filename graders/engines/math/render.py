@@ -79,7 +79,7 @@ def latex_line(objective: Objective | None, node: Node) -> str:
         return latex(node)
     op = "\\arg\\max" if objective.kind == "max" else "\\arg\\min"
     variables = ",".join(_name(v) for v in objective.variables)
-    return f"{op}_{{{variables}}} {latex(node)}"
+    return f"{op}_{{{variables}}} {latex(node)}" if variables else f"{op} {latex(node)}"
 
 
 def read_as(objective: Objective | None, node: Node) -> str:

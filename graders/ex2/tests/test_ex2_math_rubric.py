@@ -109,3 +109,9 @@ def test_samples_land_in_their_ranges(path):
     got = points(case["submission"]["answers"])
     for item, (lo, hi) in case["expect"].items():
         assert lo <= got[item] <= hi, f"{case['name']}: {item} = {got[item]}, expected [{lo}, {hi}] ({case['why']})"
+
+
+@pytest.mark.parametrize("answer", [r"\text{argmax}_{\|u\|=1} u^\top S u", r"\operatorname*{arg\,max}_{u \in \mathbb{R}^d} u^\top S u",
+                                    r"\max_{\|\mathbf{u}\|_2 = 1} \mathbf{u}^\top S\mathbf{u}"])
+def test_objective_with_constraint_decorations_earns_4(answer):
+    assert points({"objective": answer})["ex2a.objective"] == 4

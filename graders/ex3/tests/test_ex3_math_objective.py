@@ -39,3 +39,13 @@ def test_other_objectives_earn_0(answer, hint):
     points, feedback = score(answer)
     assert points == 0
     assert hint in feedback
+
+
+@pytest.mark.parametrize("answer", [r"\min_\theta \frac{1}{N}\sum_i \|x_i - f_\theta(r(x_i))\|^2",
+                                    r"\mathcal{L}(\theta) = \frac{1}{N}\sum_i \|x_i - f_\theta(r(x_i))\|^2"])
+def test_objective_with_min_or_named_loss_earns_2(answer):
+    assert score(answer)[0] == 2
+
+
+def test_maximising_the_error_earns_0():
+    assert score(r"\max_\theta \frac{1}{N}\sum_i \|x_i - f(r(x_i))\|^2")[0] == 0
