@@ -71,6 +71,24 @@ class Ex4Grader(ExerciseGrader):
         self._kit_lock = threading.Lock()
         self._kit_zip: bytes | None = None
 
+    def warm_up(self) -> None:
+        """Generate the hidden inputs and start the sandbox now, not on the first submission."""
+        super().warm_up()
+        from graders.engines.sandbox import SandboxUnavailable, warm_up
+
+        rubric = self.rubric
+        hidden.cosine_cases(int(rubric.item("ex4a.cosine_logits").check["seed"]))
+        lin = rubric.item("ex4b.direction").check
+        hidden.linear_ae_datasets(int(lin["seed"]), int(lin["datasets"]))
+        hidden.test_split()
+        rot = rubric.item("ex4d.reconstruction").check
+        hidden.rotated_test_digits(int(rot["seed"]), int(rot["digits"]))
+        self.starter_kit()
+        try:
+            warm_up()
+        except SandboxUnavailable as exc:  # grading will fail closed and say so; serving goes on
+            log.error("ex4: the sandbox is unavailable: %s", exc)
+
     # -- the starter kit -------------------------------------------------------------------
     def starter_kit(self) -> bytes:
         with self._kit_lock:

@@ -67,7 +67,7 @@ def test_weights_of_the_wrong_shape_name_the_tensor_and_the_expected_shape(grade
     assert items["ex4c.accuracy"].score == 0
     assert "'class_weights' has shape (10, 16), expected (10, 32)" in items["ex4c.accuracy"].feedback
     assert items["ex4d.reconstruction"].score == 0
-    assert "'encoder.5.weight' has shape (8, 1024), expected (64, 1024)" in items["ex4d.reconstruction"].feedback
+    assert "'encoder.5.weight' has shape (8, 512), expected (64, 512)" in items["ex4d.reconstruction"].feedback
 
 
 def test_a_pickle_that_runs_code_is_refused_not_run(graded):

@@ -19,10 +19,10 @@ class CosineCNN(nn.Module):
         super().__init__()
         self.tau = tau  # a fixed hyper-parameter, not part of the saved weights
         self.phi = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32 x 4 x 4
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 64 x 2 x 2
-            nn.Flatten(), nn.Linear(256, dim),
+            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # 16 x 4 x 4
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32 x 2 x 2
+            nn.Flatten(), nn.Linear(128, dim),
         )
         self.class_weights = nn.Parameter(torch.randn(NUM_CLASSES, dim) / dim**0.5)
 
@@ -42,14 +42,14 @@ class RotAutoencoder(nn.Module):
     def __init__(self, code: int = 64) -> None:
         super().__init__()
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),          # 64 x 4 x 4
-            nn.Flatten(), nn.Linear(1024, code), nn.ReLU(),
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),          # 32 x 4 x 4
+            nn.Flatten(), nn.Linear(512, code), nn.ReLU(),
         )
         self.decoder = nn.Sequential(
-            nn.Linear(code, 1024), nn.ReLU(), nn.Unflatten(1, (64, 4, 4)),
-            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),  # 32 x 8 x 8
-            nn.Conv2d(32, 1, 3, padding=1),
+            nn.Linear(code, 512), nn.ReLU(), nn.Unflatten(1, (32, 4, 4)),
+            nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),  # 16 x 8 x 8
+            nn.Conv2d(16, 1, 3, padding=1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
