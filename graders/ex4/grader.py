@@ -159,12 +159,12 @@ class Ex4Grader(ExerciseGrader):
             return Mark(0.0, f"{what} produced output that could not be sent back (too large or not numbers).")
         if result.kind == "crash":
             return Mark(0.0, f"{what} crashed (the process died).")
-        # "error": the kit's task function itself failed, e.g. a SystemExit from student code; its
-        # text may quote hidden inputs, so it is logged, not shown.
+        # "error": the kit's task function itself failed, which it never does on its own (student
+        # exceptions come back as records). Its text may quote hidden inputs: logged, not shown.
         last_line = (result.error or "").strip().splitlines()[-1:] or [""]
         log.warning("%s: the sandbox task failed with %s", item.id, last_line[0].split(":", 1)[0][:80])
-        return Mark(0.0, f"{what} stopped the program (e.g. sys.exit or an exception outside Python's "
-                         f"normal errors). {CHECK_HINT}", needs_review=upload[0] != "solution.py")
+        return Mark(0.0, f"The program stopped unexpectedly while grading: {what}; a TA will look at it.",
+                    needs_review=True)
 
     @staticmethod
     def _status_mark(value: Any, function: str) -> Mark | None:
