@@ -95,3 +95,41 @@ def test_non_finite_values_are_refused():
     assert result.fraction == 0.0
     result, _ = call("ex1", "ex1a.tau", "exp(1000 norm(z))/exp(1000 norm(z))/norm(z)")
     assert result.fraction == 0.0
+
+
+# The echo must show the reading: its LaTeX, parsed again, is the same expression.
+SCALARS = st.sampled_from(["alpha", "N", "2", "3.5", "u^T S u", "norm(x_i)", "x_i^T u", "u^T u", r"\|u\|"])
+
+
+def _expressions(depth: int):
+    if depth == 0:
+        return SCALARS
+    sub = _expressions(depth - 1)
+    return st.one_of(
+        SCALARS,
+        st.tuples(sub, st.sampled_from([" + ", " - ", " ", " * ", "/", r" \cdot "]), sub).map(lambda t: f"({t[0]}){t[1]}({t[2]})"),
+        st.tuples(sub, st.sampled_from(["2", "-1", "1/2", "{3}"])).map(lambda t: f"({t[0]})^{t[1]}"),
+        sub.map(lambda e: f"-{e}"),
+        sub.map(lambda e: f"exp(({e})/10)"),
+        sub.map(lambda e: f"sqrt(abs({e}))"),
+    )
+
+
+@settings(max_examples=120, deadline=None)
+@given(text=_expressions(3).map(lambda e: f"1/N sum_i ({e}) (x_i^T u)^2"))
+def test_echo_parses_back_to_the_same_values(text):
+    from graders.engines.math.lines import parse_expression
+    from graders.engines.math.relations import Judge
+    from graders.engines.math.render import latex
+    from graders.engines.math.space import load_space
+    from graders.engines.math.tree import MathError
+
+    space = load_space(graders.grader("ex2").folder)
+    try:
+        _, tree = parse_expression(text, space.vocabulary)
+        judge = Judge(space)
+        judge.all_values(tree)
+    except MathError:
+        return  # refused (e.g. a vector where a number belongs): nothing to echo
+    _, again = parse_expression(latex(tree), space.vocabulary)
+    assert judge.equal(tree, again).ok, (text, latex(tree))

@@ -116,12 +116,15 @@ class ExpressionChecker:
             return Verdict(True)
         assert self.target is not None
         if self.relation == "=":
-            if self.exact:
-                decided = exactly_equal(self.target, tree, _scalars(self.space), size(tree))
-                if decided is not None:
-                    return Verdict(decided)
             verdict = self.judge.equal(self.target, tree)
-            return verdict if verdict.ok else Verdict(False)
+            if not verdict.ok:
+                return Verdict(False)
+            if self.exact:
+                # Numerically equal: sympy confirms exactly (1.0000001 is not 1) when it can decide in time.
+                decided = exactly_equal(self.target, tree, _scalars(self.space), size(tree))
+                if decided is False:
+                    return Verdict(False, "it is close to the right value but not exactly equal")
+            return verdict
         if self.relation == "max":
             from graders.engines.math.parser import Objective
 

@@ -147,7 +147,7 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token(")", ")", start))
             elif name in ("langle", "rangle"):
                 tokens.append(Token(name, name, start))
-            elif name in ("cdot", "times", "ast"):
+            elif name in ("cdot", "times", "ast", "bullet"):
                 tokens.append(Token("op", "cdot" if name != "ast" else "*", start))
             elif name == "prime":
                 tokens.append(Token("op", "'", start))
