@@ -13,6 +13,7 @@ import graders
 
 from app.db import make_engine, make_sessionmaker
 from app.grading import GraderLookup
+from app import regrades
 from app.lti import hooks as lti_hooks
 from app.queue import GradingQueue
 from app.settings import Settings
@@ -38,6 +39,7 @@ class Services:
         waiters = GradeWaiters()
 
         def finished(submission_id: str) -> None:
+            regrades.keep_grade_on_failure(sessions, submission_id)  # a failed regrade keeps the grade
             waiters.notify(submission_id)
             lti_hooks.submission_finished(sessions, submission_id)  # grade passback to the LMS
 

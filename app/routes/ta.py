@@ -1,16 +1,13 @@
 """TA work over the API: per-item overrides with a comment, the audit log, regrades."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-
-import graders
 
 from app.deps import DbSession, ServicesDep, require_roles
 from app.gradebook import EffectiveItem, effective_item
@@ -19,7 +16,8 @@ from app.models import Role, Submission, User
 from app.models.audit import AuditEntry
 from app.models.base import utcnow
 from app.models.override import ItemOverride
-from app.models.regrade import RegradeBatch, RegradeJob
+from app.models.regrade import RegradeBatch
+from app.regrades import RegradeProgress, progress, start_regrade
 from app.services import Services
 
 router = APIRouter(tags=["ta"])
@@ -157,69 +155,11 @@ class RegradeIn(BaseModel):
     exercise: str | None = Field(None, examples=["ex2"], description="leave out to regrade every exercise")
 
 
-class RegradeProgress(BaseModel):
-    batch_id: str
-    exercise: str | None
-    created_at: datetime
-    total: int
-    done: int
-    failed: int
-    pending: int
-    finished: bool
-
-
-def start_regrade(services: Services, db: Session, ta: User, exercise: str | None) -> RegradeBatch:
-    """Queue every graded or failed submission (of one exercise) again, one job each; the
-    workers regrade them in parallel with the current graders. Overrides stay."""
-    if exercise is not None and exercise not in graders.exercise_ids():
-        raise HTTPException(422, f"unknown exercise {exercise!r}; known: {', '.join(graders.exercise_ids())}")
-    query = select(Submission.id).where(Submission.status.in_(("graded", "failed")))
-    if exercise is not None:
-        query = query.where(Submission.exercise == exercise)
-    ids = list(db.scalars(query.order_by(Submission.created_at)))
-    batch = RegradeBatch(id=str(uuid.uuid4()), exercise=exercise, requested_by=ta.id, created_at=utcnow())
-    db.add(batch)
-    db.add_all(RegradeJob(batch_id=batch.id, submission_id=sid, status="queued") for sid in ids)
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-        db.execute(update(Submission).where(Submission.id.in_(chunk), Submission.status.in_(("graded", "failed")))
-                   .values(status="queued", attempt_token=None, lease_expires_at=None)
-                   .execution_options(synchronize_session=False))
-    db.add(AuditEntry(actor_id=ta.id, actor_name=ta.name, action="regrade",
-                      after={"batch_id": batch.id, "exercise": exercise, "total": len(ids)}, comment=""))
-    db.commit()
-    for sid in ids:
-        services.queue.enqueue(sid)
-    return batch
-
-
-def progress(db: Session, batch: RegradeBatch) -> RegradeProgress:
-    """A job is done once its submission was graded after the batch started; the job rows
-    are brought up to date as they are read."""
-    ids = [j.submission_id for j in batch.jobs]
-    subs = {s.id: s for s in db.scalars(select(Submission).where(Submission.id.in_(ids)))} if ids else {}
-    done = failed = 0
-    for job in batch.jobs:
-        sub = subs.get(job.submission_id)
-        finished = sub is not None and sub.graded_at is not None and sub.graded_at >= batch.created_at \
-            and sub.status in ("graded", "failed")
-        if finished:
-            job.status = "done" if sub.status == "graded" else "failed"
-            job.error = sub.error if sub.status == "failed" else None
-            job.finished_at = job.finished_at or sub.graded_at
-        done += job.status == "done"
-        failed += job.status == "failed"
-    db.commit()
-    total = len(batch.jobs)
-    return RegradeProgress(batch_id=batch.id, exercise=batch.exercise, created_at=batch.created_at, total=total,
-                           done=done, failed=failed, pending=total - done - failed,
-                           finished=done + failed == total)
-
-
 @router.post("/regrade", response_model=RegradeProgress, status_code=status.HTTP_202_ACCEPTED,
              summary="Regrade all (or one exercise's) submissions with the current graders")
 def regrade(services: ServicesDep, db: DbSession, ta: TaUser,
             body: Annotated[RegradeIn | None, Body()] = None) -> RegradeProgress:
-    batch = start_regrade(services, db, ta, body.exercise if body else None)
+    batch = start_regrade(services.queue, db, ta, body.exercise if body else None)
     return progress(db, db.get(RegradeBatch, batch.id))
 
 

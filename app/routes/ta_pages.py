@@ -24,7 +24,8 @@ from app.models.regrade import RegradeBatch
 from app.policies import policy_for
 from app.routes.pages import TaSession, check_csrf, render
 from app.routes.review import review_queue
-from app.routes.ta import OverrideIn, apply_override, progress, start_regrade
+from app.regrades import progress, start_regrade
+from app.routes.ta import OverrideIn, apply_override
 from app.score_stats import Summary, histogram_svg
 
 router = APIRouter(prefix="/ta", include_in_schema=False)
@@ -180,7 +181,7 @@ def override_form(
 def regrade_form(services: ServicesDep, db: DbSession, session: TaSession, csrf: Annotated[str, Form()],
                  exercise: Annotated[str, Form(max_length=32)] = "") -> Response:
     check_csrf(session, csrf)
-    batch = start_regrade(services, db, session.user, exercise or None)
+    batch = start_regrade(services.queue, db, session.user, exercise or None)
     total = len(db.get(RegradeBatch, batch.id).jobs)
     message = f"Regrade {batch.id[:8]} started: {total} submissions"
     return RedirectResponse(f"/ta?{urlencode({'message': message})}", status_code=303)

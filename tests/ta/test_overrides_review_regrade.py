@@ -111,7 +111,12 @@ def test_regrade_keeps_overrides_reports_progress_and_reopens_changed_reviews(ta
     assert items["ex2a.objective"]["score"] == 1  # accepted automatic score follows the regrade ...
     queue = ta_api.get("/api/v1/review", headers=ta.headers).json()
     assert [(e["submission_id"], e["item"]["id"]) for e in queue] == [(a["id"], "ex2a.objective")]  # ... and is back
-    assert ta_api.get(f"/api/v1/submissions/{b['id']}", headers=bob.headers).json()["status"] == "failed"
+    # the grader failed on b's regrade: b keeps its grade, the batch reports the failure
+    assert done["failures"] == [{"submission_id": b["id"], "error": done["failures"][0]["error"]}]
+    assert "RuntimeError" in done["failures"][0]["error"]
+    kept = ta_api.get(f"/api/v1/submissions/{b['id']}", headers=bob.headers).json()
+    assert kept["status"] == "graded" and kept["score"] == b["score"] == 4
+    assert items_of(kept)["ex2a.alpha"]["feedback"] == "Correct."
     assert ta_api.get("/api/v1/audit", headers=ta.headers).json()[0]["action"] == "regrade"
 
 

@@ -115,6 +115,7 @@ def upgrade() -> None:
     sa.Column('submission_id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('previous', sa.JSON(), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['regrade_batches.id'], name=op.f('fk_regrade_jobs_batch_id_regrade_batches'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_regrade_jobs_submission_id_submissions'), ondelete='CASCADE'),
