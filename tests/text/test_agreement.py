@@ -8,8 +8,8 @@ from graders.engines.text.eval.evaluate import figures, rows
 
 # split: (share within ±25 % of the item's points, Pearson r, share sent to review at most)
 FLOORS = {
-    "dev": (0.93, 0.93, 0.40),   # measured 1.00, 1.00, 16/58
-    "test": (0.90, 0.90, 0.40),  # measured 1.00, 0.99, 13/50 (0.96, 0.89, 16/50 on first sight)
+    "dev": (0.93, 0.93, 0.40),   # measured 1.00, 1.00, 14/58
+    "test": (0.90, 0.90, 0.40),  # measured 1.00, 0.99, 9/50 (0.96, 0.89, 16/50 on first sight)
     "test2": (0.85, 0.82, 0.45),  # measured 0.94, 0.92, 10/35 (0.91, 0.89, 11/35 on first sight)
 }
 
@@ -22,6 +22,7 @@ def test_agreement_with_the_ta_stays_above_its_floor(split):
     assert f.within >= within, f
     assert f.pearson >= pearson, f
     assert f.reviewed <= review_share * f.n, f
+    assert f.missed_reviewed >= f.missed - 1, f  # a wrong mark almost always reaches a TA
 
 
 def test_the_labelled_set_covers_every_kind_of_answer():

@@ -181,11 +181,12 @@ class TextGrader:
 
         # Similarity well above the concept score: a paraphrase the rubric may have missed, or a
         # negated/swapped answer. Well below it: keywords in an odd context; terse answers are
-        # always far from the references, so that direction only counts for longer ones. A terse
-        # answer that states a misconception outright, or earns full marks, needs neither check.
+        # always far from the references, so that direction only counts for longer ones. An
+        # answer that states a misconception outright is explained by it (or already flagged as
+        # contradicting itself), and a terse one with full marks needs neither check.
         long_enough = shape.words >= LONG_ENOUGH_WORDS
         similarity = None
-        if not review and (long_enough or (fraction <= 1 - rb.disagreement and not stated_wrong)):
+        if not review and not stated_wrong and (long_enough or fraction <= 1 - rb.disagreement):
             similarity = self.similarity_of(view)
             holistic = self._holistic(similarity)
             if holistic - fraction >= rb.disagreement or (fraction - holistic >= rb.disagreement and long_enough):

@@ -3,8 +3,8 @@
 usage: python -m graders.engines.text.eval.evaluate [--show dev|test] [--scope clauses|whole]
 
 For each split (see SPLITS) and each scoring variant it prints: the share of answers within ±25 % of the item's points,
-Pearson's r between grader and TA (on the fraction of the item's points), and how many marks
-were sent to TA review. Variants: `clauses` (concepts matched per clause: the engine's default),
+Pearson's r between grader and TA (on the fraction of the item's points), how many marks were
+sent to TA review, and how many of the marks outside ±25 % the review queue would show. Variants: `clauses` (concepts matched per clause: the engine's default),
 `whole` (example phrases matched against the whole answer) and `similarity` (the whole answer's
 embedding similarity to the references alone: the baseline the concept rubric replaces)."""
 from __future__ import annotations
@@ -44,6 +44,8 @@ class Figures:
     within: float  # share within ±25 % of the item's points
     pearson: float
     reviewed: int
+    missed: int  # marks outside ±25 %
+    missed_reviewed: int  # of those, how many the TA review queue would show
 
 
 def rows(split: str | None = None) -> list[Row]:
@@ -82,19 +84,18 @@ def score(row: Row, variant: str) -> tuple[float, bool, str]:
 
 
 def figures(split: str, variant: str = "clauses") -> Figures:
-    got, want, fractions_got, fractions_want, reviewed = [], [], [], [], 0
+    got, want, reviewed, missed, missed_reviewed = [], [], 0, 0, 0
     for row in rows(split):
         item, _ = _item(row.item)
         points, review, _ = score(row, variant)
-        got.append(points)
-        want.append(row.points)
-        fractions_got.append(points / item.points)
-        fractions_want.append(row.points / item.points)
+        got.append(points / item.points)
+        want.append(row.points / item.points)
+        off = abs(points - row.points) > 0.25 * item.points + 1e-9
         reviewed += review
-    within = np.mean([abs(g - w) <= 0.25 * _item(r.item)[0].points + 1e-9
-                      for g, w, r in zip(got, want, rows(split))])
-    pearson = float(np.corrcoef(fractions_got, fractions_want)[0, 1])
-    return Figures(n=len(got), within=float(within), pearson=pearson, reviewed=reviewed)
+        missed += off
+        missed_reviewed += off and review
+    return Figures(n=len(got), within=1 - missed / len(got), pearson=float(np.corrcoef(got, want)[0, 1]),
+                   reviewed=reviewed, missed=missed, missed_reviewed=missed_reviewed)
 
 
 def main() -> None:
@@ -110,11 +111,12 @@ def main() -> None:
             print(f"{off}{flag} {row.item:24} {row.kind:9} TA {row.points:4.2f} got {points:4.2f} | "
                   f"{str(row.answer)[:70]} | {feedback[:150]}")
         return
-    print(f"{'split':5} {'variant':10} {'n':>3} {'within±25%':>10} {'pearson':>8} {'review':>7}")
+    print(f"{'split':5} {'variant':10} {'n':>3} {'within±25%':>10} {'pearson':>8} {'review':>7} {'misses in review':>17}")
     for split in SPLITS:
         for variant in VARIANTS:
             f = figures(split, variant)
-            print(f"{split:5} {variant:10} {f.n:3d} {f.within:10.2f} {f.pearson:8.2f} {f.reviewed:7d}")
+            print(f"{split:5} {variant:10} {f.n:3d} {f.within:10.2f} {f.pearson:8.2f} {f.reviewed:7d} "
+                  f"{f.missed_reviewed:>10d} of {f.missed}")
 
 
 if __name__ == "__main__":
