@@ -405,3 +405,20 @@ def test_jobs_from_many_threads_each_get_their_own_result(slots):
     finally:
         client.configure(slots=previous)
     assert [r.value for r in results] == [[i, 1] for i in range(6)], results
+
+
+def test_frame_with_the_stolen_nonce_still_cannot_break_the_parent():
+    # the nonce lives in the job's memory, so a job can forge a well-addressed frame; the parent
+    # must still bound what it accepts (here: 100k nested lists, which json alone would choke on)
+    result = run_solution("""
+        import os, struct, sys
+        def main():
+            frame = sys._getframe()
+            while "header" not in frame.f_locals:
+                frame = frame.f_back
+            nonce = bytes.fromhex(frame.f_locals["header"]["nonce"])
+            body = b'{"kind": "ok", "value": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+            os.write(3, b"SBXRESULT1" + nonce + struct.pack(">I", len(body)) + body)
+            os._exit(0)
+    """)
+    assert result.kind == "output" and result.value is None, result

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from .arrays import ArrayDecodeError, decode_tree, encode_tree
+from .arrays import decode_tree, encode_tree
 from .protocol import DeadlineExceeded, ProtocolError, parse_result_frame, receive_message, send_message
 
 KINDS = ("ok", "error", "timeout", "crash", "memory", "output", "refused")
@@ -413,13 +413,13 @@ def _interpret(reply: dict[str, Any], data: bytes, nonce: bytes, timeout_s: floa
         return "output", malformed.format("the job did not end normally after writing it"), None
     try:
         body = json.loads(parse_result_frame(data, nonce))
-        kind = body["kind"]
-        if not isinstance(body, dict) or kind not in CHILD_KINDS:
+        if not isinstance(body, dict) or body.get("kind") not in CHILD_KINDS:
             raise ValueError("unknown kind")
+        kind = body["kind"]
         error = body.get("error")
         if error is not None and not isinstance(error, str):
             raise ValueError("error is not text")
         value = decode_tree(body.get("value")) if kind == "ok" else None
-    except (ProtocolError, ValueError, KeyError, TypeError, ArrayDecodeError) as exc:
-        return "output", malformed.format(str(exc)), None
+    except (ProtocolError, ValueError, TypeError, RecursionError) as exc:  # ArrayDecodeError too
+        return "output", malformed.format(str(exc)[:200]), None
     return kind, (error[:4000] if error else None), value
