@@ -131,6 +131,10 @@ def _function(node: Func, env: Env) -> np.ndarray:
         norms = np.sqrt(np.sum(a * a, axis=-2, keepdims=True) * np.sum(b * b, axis=-2, keepdims=True))
         return inner / norms
     (arg,) = args
+    if node.name == "trace":
+        if arg.shape[-1] != arg.shape[-2]:
+            raise MathError(f"the trace of {_kind(arg)} is not defined")
+        return np.trace(arg, axis1=-2, axis2=-1)[..., None, None]
     if node.name == "abs" and arg.shape[-1] == 1:  # |z| of a vector is read as its norm
         return np.sqrt(np.sum(arg * arg, axis=(-2, -1), keepdims=True))
     if not _is_scalar(arg):

@@ -188,6 +188,10 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("rel", "=", i))
             i += 1
             continue
+        if ch in "<>":
+            tokens.append(Token("rel", "≤" if ch == "<" else "≥", i))
+            i += 1
+            continue
         if ch == "~":
             tokens.append(Token("rel", "≃", i))
             i += 1

@@ -16,6 +16,8 @@ from graders.engines.math.tree import MathError, Node
 MAX_LINES = 40
 RELATIONS = {"=": "=", "∝": "∝", "≃": "≃", "⇒": "⇒"}
 REFUSED_RELATIONS = {
+    "≤": "an inequality is not a step of a derivation",
+    "≥": "an inequality is not a step of a derivation",
     "≈": "'≈' (approximately) is not a relation of a derivation: use =, \\propto or \\simeq",
     "≡": "'≡' is not a relation of a derivation: use =",
 }

@@ -19,10 +19,10 @@ MAX_DEPTH = 40
 MAX_SUMS = 6
 MAX_LITERAL_EXPONENT = 64
 
-FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "abs": "abs", "norm": "norm", "cos": "cos"}
+FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "abs": "abs", "norm": "norm", "cos": "cos", "tr": "trace", "trace": "trace", "Tr": "trace"}
 OPT_WORDS = {"argmax": "max", "argmin": "min", "max": "max", "min": "min"}
 WRAPPERS = frozenset({"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathsf", "operatorname", "mathnormal", "pmb", "mathcal"})
-TRANSPOSE_WORDS = frozenset({"T", "top", "intercal", "tr"})
+TRANSPOSE_WORDS = frozenset({"T", "top", "intercal"})
 
 
 @dataclass(frozen=True)
@@ -435,7 +435,7 @@ class Parser:
             num = self.group_argument(tok)
             den = self.group_argument(tok)
             return Div(num, den)
-        if text in ("exp", "log", "ln", "sqrt", "cos"):
+        if text in ("exp", "log", "ln", "sqrt", "cos", "tr", "Tr", "trace"):
             self.take()
             if text == "sqrt" and self.at("["):
                 raise MathError(f"\\sqrt[n] {where(tok.pos)} is not accepted: write a power")
@@ -445,7 +445,7 @@ class Parser:
             return self.summation(tok)
         if text in WRAPPERS:
             self.take()
-            if text == "operatorname" and self.at("{"):
+            if text in ("operatorname", "mathrm") and self.at("{"):
                 word = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
                 if word is not None and word.text in FUNCTION_WORDS and self.at("}", k=2):
                     self.i += 3
