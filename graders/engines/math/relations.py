@@ -6,6 +6,7 @@ free of them; a variable that disappears is minimised out); `⇒ argmax/argmin` 
 of the previous line is the one of this line."""
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,7 +81,7 @@ class Judge:
     def variant(self, k: int, name: str) -> Env:
         key = (k, name)
         if key not in self._variants:
-            self._variants[key] = self.space.variant(self.envs[k], [name], seed=hash(name) % 10_000 + 17)
+            self._variants[key] = self.space.variant(self.envs[k], [name], seed=zlib.crc32(name.encode()) + k)
         return self._variants[key]
 
     # -- relations -----------------------------------------------------------------------

@@ -115,3 +115,25 @@ def test_samples_land_in_their_ranges(path):
                                     r"\max_{\|\mathbf{u}\|_2 = 1} \mathbf{u}^\top S\mathbf{u}"])
 def test_objective_with_constraint_decorations_earns_4(answer):
     assert points({"objective": answer})["ex2a.objective"] == 4
+
+
+def test_unseen_notations_in_a_derivation_earn_12():
+    lines = [
+        {"rel": "", "expr": r"J(\alpha, u) = \frac{1}{N}\sum_i \|x_i - \hat{x}_i\|^2"},
+        {"rel": "=", "expr": r"\frac{1}{N}\sum_i \|x_i - w s_i\|^2"},
+        {"rel": "=", "expr": r"\operatorname{tr}(S) - 2\alpha^2 u^T S u + \alpha^4 u^T S u"},
+        {"rel": "~", "expr": r"(\alpha^2 - 1)^2 u^T S u - u^T S u"},
+        {"rel": "~", "expr": "-u^T S u"},
+        {"rel": r"\Rightarrow \arg\max_{\|u\| = 1}", "expr": "u^T S u"},
+    ]
+    assert points({"derivation": lines})["ex2a.derivation"] == 12
+
+
+def test_argmin_lines_with_constraints_earn_12():
+    lines = [
+        {"rel": "", "expr": r"\arg\min_{\alpha > 0, \|u\|=1} \frac{1}{N}\sum_{i=1}^N \|x_i - w w^T x_i\|^2"},
+        {"rel": "=", "expr": r"\arg\min_{\alpha > 0, \|u\|=1} \frac{1}{N}\sum_{i=1}^N (x_i^T x_i - 2 \alpha^2 (u^T x_i)^2 + \alpha^4 (u^T x_i)^2)"},
+        {"rel": "=", "expr": r"\arg\min_{\alpha>0,u} (\alpha^4 - 2\alpha^2) \frac{1}{N}\sum_i (u^T x_i)^2"},
+        {"rel": "=", "expr": r"\arg\max_{u} u^T S u"},
+    ]
+    assert points({"derivation": lines})["ex2a.derivation"] == 12
