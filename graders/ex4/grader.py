@@ -167,11 +167,18 @@ class Ex4Grader(ExerciseGrader):
                     needs_review=True)
 
     @staticmethod
-    def _status_mark(value: Any, function: str) -> Mark | None:
-        """The Mark for a task's non-ok status, or None when it has outputs."""
+    def _status_mark(value: Any, function: str | None) -> Mark | None:
+        """The Mark for a task's non-ok status, or None when it has outputs. `function` names
+        the solution function a code task called; None for a weights task. A code task runs
+        student code, so only the statuses a code task can have are believed from it (its
+        text-carrying weights statuses could smuggle hidden inputs into feedback)."""
         if not isinstance(value, dict) or not isinstance(value.get("status"), str):
             raise BadOutput("status")
         status = value["status"]
+        allowed = {"ok", "missing_file"} | (
+            {"import_error", "missing_function"} if function else {"weights_error", "unreadable"})
+        if status not in allowed:
+            raise BadOutput(f"status {status[:40]!r}")
         if status == "ok":
             return None
         if status == "import_error":
@@ -310,7 +317,7 @@ class Ex4Grader(ExerciseGrader):
         images, labels = hidden.test_split()
         value = self._run(item, upload, {"images": encode_array(images)}, "Loading and running the CosineCNN")
         if not isinstance(value, Mark):
-            value = self._status_mark(value, "") or value
+            value = self._status_mark(value, None) or value
         if isinstance(value, Mark):
             return {item.id: value}
         cosines = _array(value.get("cosines"), (len(labels), 10))
@@ -339,7 +346,7 @@ class Ex4Grader(ExerciseGrader):
         rotated, upright = hidden.rotated_test_digits(int(check["seed"]), int(check["digits"]))
         value = self._run(item, upload, {"images": encode_array(rotated)}, "Loading and running the RotAutoencoder")
         if not isinstance(value, Mark):
-            value = self._status_mark(value, "") or value
+            value = self._status_mark(value, None) or value
         if isinstance(value, Mark):
             return {item.id: value}
         out = _array(value.get("reconstructions"), upright.shape)

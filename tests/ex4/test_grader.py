@@ -183,3 +183,14 @@ def test_weights_with_another_extension_are_refused_before_running(grader, tmp_p
     item = by_id(grader.grade({}, {"cosine_cnn": odd}))["ex4c.accuracy"]
     assert item.score == 0 and "cosine_cnn.safetensors or cosine_cnn.pt" in item.feedback
     assert run.calls == []
+
+
+def test_a_code_task_cannot_put_its_own_text_into_feedback(grader, tmp_path, monkeypatch):
+    smuggled = {"status": "weights_error", "problem": "unexpected", "tensor": "z=[0.1234, 5.678]", "got": [], "expected": []}
+    monkeypatch.setattr(sandbox, "run_task", in_process(
+        tmp_path, lambda task, payload: TaskResult(True, smuggled, "ok", None, 1.0) if "linear" in task or "logits" in task else None))
+    items = by_id(grader.grade({}, reference_files()))
+    for item_id in ("ex4a.cosine_logits", "ex4b.direction", "ex4b.norm"):
+        assert items[item_id].score == 0 and items[item_id].needs_review
+        assert "0.1234" not in items[item_id].feedback
+    assert items["ex4c.accuracy"].score == 10
