@@ -34,6 +34,8 @@ class Vocabulary:
     functions: frozenset[str] = frozenset()
     indices: frozenset[str] = frozenset()
     function_subscripts: frozenset[str] = frozenset({"theta", "phi"})
+    # `phi(x)` -> z, `f(x)` -> logit: the sheet's notation for a symbol, as (head, argument, symbol)
+    applications: tuple[tuple[str, str, str], ...] = ()
 
     def describe(self) -> str:
         return ", ".join(sorted(self.symbols | self.functions))
@@ -243,7 +245,7 @@ class Parser:
         if isinstance(node, Sym) and node.index is None:
             if index not in self.vocab.indices:
                 raise MathError(f"'{node.name}_{index}' {where(tok.pos)}: '{index}' is not an index here (use one of {', '.join(sorted(self.vocab.indices))})")
-            return Sym(node.name, index)
+            return Sym(node.name, index, node.shown)
         if isinstance(node, Norm) and index == "2":
             return node
         raise MathError(f"a subscript '_{index}' {where(tok.pos)} that is not understood here")
@@ -388,8 +390,28 @@ class Parser:
             return self.command_primary(tok)
         raise MathError(f"unexpected '{text}' {where(tok.pos)}")
 
+    def application(self, tok: Token) -> Node | None:
+        """`phi(x)`, `\\phi(\\mathbf{x})`, `f(x)` standing for a declared symbol; consumed if so."""
+        for head, argument, symbol in self.vocab.applications:
+            if tok.text != head or not self.at("(", k=1):
+                continue
+            j = self.i + 2
+            inner: list[str] = []
+            while j < len(self.toks) and self.toks[j].kind != ")":
+                if self.toks[j].kind not in ("{", "}") and not (self.toks[j].kind == "cmd" and self.toks[j].text in WRAPPERS):
+                    inner.append(self.toks[j].text)
+                j += 1
+            if inner == [argument] and j < len(self.toks):
+                self.i = j + 1
+                head_latex = "\\" + head if tok.kind == "cmd" else head
+                return Sym(symbol, shown=f"{head_latex}({argument})")
+        return None
+
     def name_primary(self, tok: Token) -> Node:
         text = tok.text
+        applied = self.application(tok)
+        if applied is not None:
+            return applied
         if text in FUNCTION_WORDS:
             self.take()
             return self.function(FUNCTION_WORDS[text], tok)
@@ -420,6 +442,9 @@ class Parser:
     def command_primary(self, tok: Token) -> Node:
         text = tok.text
         if text in GREEK:
+            applied = self.application(tok)
+            if applied is not None:
+                return applied
             if text == "pi" and "pi" not in self.vocab.symbols:
                 self.take()
                 return Num(math.pi, "pi")

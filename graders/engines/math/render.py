@@ -26,7 +26,7 @@ def latex(node: Node) -> str:  # noqa: C901 - one dispatch over node types
     if isinstance(node, Num):
         return node.text
     if isinstance(node, Sym):
-        return _name(node.name) + (f"_{{{node.index}}}" if node.index else "")
+        return (node.shown or _name(node.name)) + (f"_{{{node.index}}}" if node.index else "")
     if isinstance(node, Add):
         out = latex(node.terms[0])
         for term in node.terms[1:]:

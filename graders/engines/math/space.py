@@ -59,7 +59,7 @@ class Space:
     symbols: dict[str, SymbolSpec]
     functions: dict[str, FunctionSpec]
     variables: list[str]
-    aliases: dict[str, str] = field(default_factory=dict)
+    applications: dict[str, tuple[str, str]] = field(default_factory=dict)  # head -> (argument, symbol)
 
     @classmethod
     def load(cls, path: Path) -> "Space":
@@ -75,6 +75,7 @@ class Space:
             symbols=symbols,
             functions=functions,
             variables=list(data.get("variables", [])),
+            applications={head: (spec["argument"], spec["means"]) for head, spec in data.get("applications", {}).items()},
         )
         space.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         return space
@@ -98,6 +99,7 @@ class Space:
             symbols=frozenset(self.symbols),
             functions=frozenset(self.functions),
             indices=frozenset(self.index_names),
+            applications=tuple((head, arg, symbol) for head, (arg, symbol) in self.applications.items()),
         )
 
     @property

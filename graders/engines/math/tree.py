@@ -1,7 +1,7 @@
 """The parsed expression tree. Nodes are frozen (hashable) so that values can be cached."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Union
 
 
@@ -19,6 +19,7 @@ class Num:
 class Sym:
     name: str
     index: str | None = None
+    shown: str | None = field(default=None, compare=False)  # how the student wrote it: f(x) for logit
 
 
 @dataclass(frozen=True)

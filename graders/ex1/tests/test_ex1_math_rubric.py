@@ -121,3 +121,15 @@ def test_samples_land_in_their_ranges(path):
     got = points(case["submission"]["answers"])
     for item, (lo, hi) in case["expect"].items():
         assert lo <= got[item] <= hi, f"{case['name']}: {item} = {got[item]}, expected [{lo}, {hi}] ({case['why']})"
+
+
+def test_the_sheets_own_notation_f_of_x_and_phi_of_x():
+    lines = [
+        {"rel": "", "expr": r"p(c|\mathbf{x}) = \frac{\exp(f(\mathbf{x})_c)}{\sum_{c'} \exp(f(\mathbf{x})_{c'})}"},
+        {"rel": "=", "expr": r"\frac{\exp(\mathbf{w}_c^\top \phi(\mathbf{x}))}{\sum_{c'} \exp(\mathbf{w}_{c'}^\top \phi(\mathbf{x}))}"},
+        {"rel": "=", "expr": r"\frac{\exp(\cos(w_c, z)/\tau)}{\sum_{c'} \exp(\cos(w_{c'}, z)/\tau)}"},
+    ]
+    item = grade({"derivation": lines})["ex1a.derivation"]
+    assert item.score == 7
+    assert r"f(x)_{c}" in item.feedback
+    assert points({"tau": r"1/\|\phi(\mathbf{x})\|"})["ex1a.tau"] == 8
