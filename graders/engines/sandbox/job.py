@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from . import blocking
 from .arrays import ArrayDecodeError, decode_tree, encode_tree
 from .protocol import ProtocolError, receive_message, result_frame, write_all
+from .seccomp_policy import install_job_filter
 
 WORKDIR = Path("/job")
 TMPDIR = "/tmp"
@@ -214,9 +215,7 @@ def job_main(job_fd: int, setup_fd: int, result_fd: int, settings: dict[str, Any
         os.chdir(WORKDIR)
         os.environ["TMPDIR"] = TMPDIR
         _drop_privileges(settings["uid"], settings["gid"])
-        from .seccomp_policy import load_job_filter
-
-        load_job_filter()
+        install_job_filter(settings["seccomp_program"])
     except BaseException as exc:  # noqa: BLE001
         _fail_setup(report_fd, f"job setup failed: {exc!r}")
     write_all(SETUP_FD, b"OK")

@@ -29,7 +29,7 @@ READ_CHUNK = 1 << 16
 KILL_GRACE_S = 5.0
 
 
-def preload(modules: list[str]) -> None:
+def preload(modules: list[str]) -> bytes:
     """torch and numpy in, single-threaded and warmed up, before the first fork: forking after
     a multithreaded OpenMP start deadlocks, and torch's first large op reads cpuinfo."""
     import numpy as np
@@ -47,8 +47,6 @@ def preload(modules: list[str]) -> None:
         import safetensors.torch  # noqa: F401 - so jobs load weights without import cost
     except ImportError:
         pass
-    from . import seccomp_policy  # noqa: F401 - loads libseccomp now (find_library runs ldconfig)
-
     for name in modules:
         importlib.import_module(name)
     # keep the collector off the preloaded objects: a collection in a job would otherwise write
@@ -58,6 +56,9 @@ def preload(modules: list[str]) -> None:
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1 or threading.active_count() != 1:
         raise RuntimeError(f"zygote has {threads} threads after preload; forking it is unsafe")
+    from .seccomp_policy import compile_job_filter
+
+    return compile_job_filter()
 
 
 def _close_all_except(keep: set[int]) -> None:
@@ -227,7 +228,7 @@ def main() -> int:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     try:
-        preload(settings["preload"])
+        settings["seccomp_program"] = preload(settings["preload"])
         zygote = Zygote(settings)
     except BaseException as exc:  # noqa: BLE001 - reported to the worker, which fails closed
         send_message(ctl_out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
