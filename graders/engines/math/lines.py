@@ -165,7 +165,7 @@ def _build(rows: list[list[tuple[str, list[Token]]]], vocab: Vocabulary) -> list
             if not lines:
                 rel = ""
             elif not rel:
-                raise MathError(f"the line '{_text(toks)[:60]}' has no relation to the previous line (=, \\propto, \\simeq, \\Rightarrow)")
+                rel = "="  # a line without a relation continues an equality, as a TA reads it
             try:
                 objective, tree = _parse_piece(toks, vocab)
                 if rel == "⇒" and objective is None and defines is None:
