@@ -133,3 +133,26 @@ def test_echo_parses_back_to_the_same_values(text):
         return  # refused (e.g. a vector where a number belongs): nothing to echo
     _, again = parse_expression(latex(tree), space.vocabulary)
     assert judge.equal(tree, again).ok, (text, latex(tree))
+
+
+def test_exact_check_decides_scalars_and_gives_up_in_time():
+    from graders.engines.math.exact import exactly_equal
+    from graders.engines.math.lines import parse_expression
+    from graders.engines.math.parser import Vocabulary
+
+    vocab = Vocabulary(symbols=frozenset({"C"}))
+
+    def tree(text):
+        return parse_expression(text, vocab)[1]
+
+    assert exactly_equal(tree("1"), tree(r"\sqrt{2}^2/2"), frozenset({"C"}), 5) is True
+    assert exactly_equal(tree("1"), tree("1.0000001"), frozenset({"C"}), 3) is False
+    assert exactly_equal(tree("log(C)"), tree("-log(1/C)"), frozenset({"C"}), 5) is True
+    started = time.perf_counter()
+    exactly_equal(tree("1"), tree("(1 + sqrt(2))^64 (1 - sqrt(2))^64 + (2+sqrt(3))^60 (2-sqrt(3))^60 - 1"), frozenset(), 30)
+    assert time.perf_counter() - started < CALL_BOUND_S
+
+
+def test_alpha_close_to_one_is_not_one():
+    result, _ = call("ex2", "ex2a.alpha", "1.0000001")
+    assert result.fraction == 0.0 and "not exactly" in result.feedback

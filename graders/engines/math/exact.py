@@ -4,8 +4,7 @@ decide in time, the caller's numeric test is the judge."""
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+import threading
 
 import sympy
 
@@ -13,7 +12,6 @@ from graders.engines.math.tree import Add, Div, Func, Mul, Neg, Node, Num, Pow, 
 
 TIME_LIMIT = 0.5
 MAX_NODES = 80
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sympy-exact")
 _FUNCS = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs, "cos": sympy.cos}
 
 
@@ -71,11 +69,16 @@ def exactly_equal(a: Node, b: Node, scalars: frozenset[str], size: int) -> bool 
     sa, sb = to_sympy(a, scalars), to_sympy(b, scalars)
     if sa is None or sb is None:
         return None
-    future = _executor.submit(_simplifies_to_zero, sa - sb)
-    try:
-        return future.result(timeout=TIME_LIMIT)
-    except FutureTimeout:
-        future.cancel()
-        return None
-    except Exception:  # sympy may raise on exotic input; the numeric test decides then
-        return None
+    outcome: list[bool | None] = [None]
+
+    def run() -> None:
+        try:
+            outcome[0] = _simplifies_to_zero(sa - sb)
+        except Exception:  # sympy may raise on exotic input; the numeric test decides then
+            outcome[0] = None
+
+    # A daemon thread: a simplification that overruns is abandoned and cannot delay exit.
+    worker = threading.Thread(target=run, name="sympy-exact", daemon=True)
+    worker.start()
+    worker.join(TIME_LIMIT)
+    return None if worker.is_alive() else outcome[0]
