@@ -6,7 +6,8 @@ Grades every labelled answer (graders/engines/text/eval/labelled.jsonl) `rounds`
 answer (the answer-embedding memo is cleared before each call) with the engine as it runs in a
 worker: model loaded once, rubric example embeddings computed once. Baseline, in the same run:
 the same answers with the rubric's example phrases re-embedded on every call (no example cache).
-With --model-per-call K, also K calls that load the model afresh (the per-request anti-pattern).
+With --model-per-call K, also K calls that rebuild the model (the per-request anti-pattern; the
+imports are warm by then, so a cold process pays the "model load" line on top).
 Prints median and p95 per answer, the ratio baseline/engine, model load time and the RSS."""
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def main() -> None:
                 model = embedding._load_uncached()
                 embedding.encode_uncached([str(r.answer)], model)
             per_call.append(timed(fresh))
-        print(f"model loaded per call: median {statistics.median(per_call):.0f} ms "
+        print(f"model rebuilt per call (imports already warm): median {statistics.median(per_call):.0f} ms "
               f"({statistics.median(per_call) / med_fast:.0f}x the engine)")
     print(f"RSS after the run {rss_mb():.0f} MB")
 
