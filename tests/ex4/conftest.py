@@ -15,8 +15,7 @@ from graders.ex4.kit_path import KIT_ROOT, ensure_kit_importable  # noqa: E402
 ensure_kit_importable()
 torch.set_num_threads(1)
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO / "reference" / "ex4"
+from .paths import REFERENCE  # noqa: E402
 
 
 @pytest.fixture

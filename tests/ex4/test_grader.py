@@ -20,7 +20,7 @@ from graders.engines.sandbox.arrays import decode_tree, encode_tree
 from graders.ex4 import hidden
 from graders.ex4.grader import Ex4Grader, FOLDER
 
-from tests.ex4.conftest import REFERENCE
+from .paths import REFERENCE
 
 ITEMS = ["ex4a.cosine_logits", "ex4b.direction", "ex4b.norm", "ex4c.accuracy", "ex4d.reconstruction"]
 

@@ -15,7 +15,7 @@ from sheet8kit.models import CosineCNN, RotAutoencoder, WeightsError, load_weigh
 from sheet8kit.synthetic import centred_data, random_spectrum
 from sheet8kit.wire import decode, encode
 
-from tests.ex4.conftest import REFERENCE
+from .paths import REFERENCE
 
 
 def test_split_is_fixed_disjoint_and_leaves_a_hidden_part():

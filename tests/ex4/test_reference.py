@@ -14,7 +14,7 @@ from reference.ex4.solution import cosine_logits, train_linear_autoencoder
 from sheet8kit import check, tasks
 from sheet8kit.models import CosineCNN, RotAutoencoder, load_weights
 
-from tests.ex4.conftest import REFERENCE
+from .paths import REFERENCE
 
 RUBRIC = graders.rubric("ex4")
 METRICS = json.loads((REFERENCE / "metrics.json").read_text())

@@ -14,7 +14,7 @@ from pathlib import Path
 import graders
 from graders.ex4.starter import ZIP_ROOT, build_starter_zip
 
-from tests.ex4.conftest import REFERENCE, REPO
+from .paths import REFERENCE, REPO
 
 EXPECTED = {"README.md", "solution.py", "sheet8kit/__init__.py", "sheet8kit/data.py", "sheet8kit/models.py",
             "sheet8kit/tasks.py", "sheet8kit/check.py", "sheet8kit/wire.py", "sheet8kit/synthetic.py"}
