@@ -100,3 +100,9 @@ def test_length_limit():
 def test_the_echo_shows_the_reading():
     assert latex(read("1/2 alpha")) == r"\frac{1}{2} \cdot \alpha"
     assert latex(read(r"\|x_i - w w^\top x_i\|^2")) == r"\left\|x_{i} - w \cdot w^\top \cdot x_{i}\right\|^{2}"
+
+
+def test_euclidean_norm_subscript_before_or_after_the_square():
+    assert read(r"\|z\|_2^2") == read(r"\|z\|^2_2") == Pow(Norm(Sym("z")), Num(2.0, "2"))
+    with pytest.raises(MathError):
+        read(r"\|z\|_1")

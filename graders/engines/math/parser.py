@@ -246,8 +246,8 @@ class Parser:
             if index not in self.vocab.indices:
                 raise MathError(f"'{node.name}_{index}' {where(tok.pos)}: '{index}' is not an index here (use one of {', '.join(sorted(self.vocab.indices))})")
             return Sym(node.name, index, node.shown)
-        if isinstance(node, Norm) and index == "2":
-            return node
+        if index == "2" and (isinstance(node, Norm) or isinstance(node, Pow) and isinstance(node.base, Norm)):
+            return node  # ‖x‖_2 and ‖x‖^2_2: the Euclidean norm
         raise MathError(f"a subscript '_{index}' {where(tok.pos)} that is not understood here")
 
     def read_index(self) -> str:
