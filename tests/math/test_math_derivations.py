@@ -195,3 +195,9 @@ def test_ex1_has_no_optimisation_so_simeq_is_refused():
     lines = [EX1_MODEL[0], (r"\simeq", EX1_MODEL[1][1])] + EX1_MODEL[2:]
     result = mark("ex1", lines)
     assert first_wrong(result.feedback) == 2 and "nothing to optimise" in result.feedback
+
+
+def test_the_result_alone_is_not_the_start():
+    result = mark("ex2", [EX2_MODEL[-1]])
+    assert "The first line is not" in result.feedback
+    assert result.fraction <= 0.15

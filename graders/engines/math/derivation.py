@@ -80,6 +80,8 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     head = chain[0]
     first = forms[head]
     start = _safe(judge, lines[head].start_rel or "=", rules.start, first) if first is not None else Verdict(False, lines[head].error or "")
+    if start.ok and first is not None and set(judge.variables_of(first.tree)) != set(judge.variables_of(rules.start.tree)):
+        start = Verdict(False, "it must still be the problem over " + ", ".join(map(pretty, judge.variables_of(rules.start.tree))))
     if start.ok:
         notes.append(f"✓ It starts at {rules.start_text}.")
     else:
