@@ -14,17 +14,12 @@ from sqlalchemy.orm import Session
 from app.auth import user_for_token
 from app.models import Role, User
 from app.services import Services
-from app.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="a personal token (student, TA or LMS)")
 
 
 def get_services(request: Request) -> Services:
     return request.app.state.services
-
-
-def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settings:
-    return services.settings
 
 
 def get_db(services: Annotated[Services, Depends(get_services)]) -> Iterator[Session]:

@@ -69,10 +69,6 @@ class SubmissionOut(GradeResult):
             error=submission.error,
         )
 
-    def result(self) -> GradeResult:
-        """Exactly the §3a keys."""
-        return GradeResult.model_validate(self.model_dump(include=set(GradeResult.model_fields)))
-
 
 class SubmissionSummary(BaseModel):
     id: str

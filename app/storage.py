@@ -75,6 +75,3 @@ class BlobStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
-
-    def all_digests(self) -> list[str]:
-        return sorted(p.parent.name + p.name for p in self.root.glob("??/*"))
