@@ -61,6 +61,8 @@ _COMMAND = re.compile(r"\\([A-Za-z]+\*?|.)", re.S)
 
 
 OPERATOR_NAMES = frozenset({"mathrm", "operatorname", "textrm"})
+# `... \text{s.t.} \|u\| = 1`: a constraint the exercise already declares; the rest is dropped.
+CONSTRAINT_WORDS = frozenset({"s.t.", "st", "s.t", "subjectto", "suchthat", "where", "with", "for"})
 OPT_NAMES = {"argmax": "argmax", "argmin": "argmin", "max": "max", "min": "min"}
 
 
@@ -127,6 +129,9 @@ def tokenize(text: str) -> list[Token]:
                 # \text{argmax}, \mathrm{arg\,max}, \operatorname{argmin}: an optimisation word
                 tokens.append(Token("name", OPT_NAMES[_group_word(text, i)], start))
                 i = _skip_group(text, i)
+            elif name in SKIP_WITH_GROUP and _group_word(text, i).lower() in CONSTRAINT_WORDS:
+                tokens.append(Token("stop", "s.t.", start))
+                i = _skip_group(text, i)
             elif name in SKIP_WITH_GROUP:
                 i = _skip_group(text, i)
             elif name in ("|", "Vert"):
@@ -171,6 +176,11 @@ def tokenize(text: str) -> list[Token]:
             assert m is not None
             tokens.append(Token("num", m.group(0), i))
             i = m.end()
+            continue
+        constraint = re.match(r"s\.t\.|subject\s+to\b", text[i:i + 16])
+        if constraint:
+            tokens.append(Token("stop", "s.t.", i))
+            i += constraint.end()
             continue
         if ch.isalpha() and ch.isascii():
             m = _WORD.match(text, i)

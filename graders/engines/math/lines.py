@@ -187,8 +187,17 @@ def _parse_piece(toks: list[Token], vocab: Vocabulary) -> tuple[Objective | None
         raise MathError(f"in '{_text(toks)[:40]}': {exc}") from None
 
 
+def _without_constraints(tokens: list[Token]) -> list[Token]:
+    """Drop `s.t. ...` to the end of the row: the exercise declares its constraints (‖u‖ = 1)."""
+    for k, tok in enumerate(tokens):
+        if tok.kind == "stop":
+            return tokens[:k]
+    return tokens
+
+
 def _rows(text: str) -> list[list[Token]]:
-    return [toks for _, toks in _split(tokenize(text), {"row"}) if any(t.kind != "amp" for t in toks)]
+    rows = [_without_constraints(toks) for _, toks in _split(tokenize(text), {"row"})]
+    return [toks for toks in rows if any(t.kind != "amp" for t in toks)]
 
 
 @lru_cache(maxsize=4096)

@@ -137,3 +137,8 @@ def test_argmin_lines_with_constraints_earn_12():
         {"rel": "=", "expr": r"\arg\max_{u} u^T S u"},
     ]
     assert points({"derivation": lines})["ex2a.derivation"] == 12
+
+
+@pytest.mark.parametrize("answer", [r"\max_u u^\top S u \quad \text{s.t.} \quad \|u\| = 1", "u^T S u subject to norm(u) = 1", "u^T S u s.t. u^T u = 1"])
+def test_objective_with_a_stated_constraint_earns_4(answer):
+    assert points({"objective": answer})["ex2a.objective"] == 4
