@@ -131,7 +131,10 @@ class GradingQueue:
             with self._lock:
                 self._running.pop(token, None)
             if self.on_finished is not None:
-                self.on_finished(submission_id)
+                try:
+                    self.on_finished(submission_id)
+                except Exception:  # a hook (waiters, LMS passback) must not fail the job
+                    log.exception("after-grading hook for %s failed", submission_id)
 
     def _housekeeping(self) -> None:
         interval = max(self.settings.lease_seconds / 3, 0.2)
