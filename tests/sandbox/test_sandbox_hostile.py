@@ -422,3 +422,28 @@ def test_frame_with_the_stolen_nonce_still_cannot_break_the_parent():
             os._exit(0)
     """)
     assert result.kind == "output" and result.value is None, result
+
+
+def test_zygote_holds_only_the_capabilities_a_job_needs_before_its_uid_switch():
+    root = _zygote_pid()  # the outer bwrap
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = set(), {root}
+    while frontier:
+        tree |= frontier
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - tree
+    caps = set()
+    for pid in tree:
+        try:
+            status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines())
+        except OSError:
+            continue
+        caps.add(status["CapEff"].strip())
+    # CAP_SYS_ADMIN | CAP_SETUID | CAP_SETGID | CAP_KILL in the zygote and its spare; none elsewhere
+    assert caps <= {"00000000002000e0", "0000000000000000"} and "00000000002000e0" in caps, caps

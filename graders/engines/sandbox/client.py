@@ -185,8 +185,10 @@ def _spawn(argv: list[str], stderr: Any) -> subprocess.Popen:
 def _bwrap_argv(config: SandboxConfig) -> list[str]:
     argv = [config.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            # the zygote keeps root inside so each job can mount its tmpfs and switch uid
-            "--cap-add", "ALL", "--hostname", "sandbox",
+            # the zygote keeps only what a job needs before it drops to its uid: namespaces and
+            # mounts, the uid/gid switch, and killing that job afterwards
+            "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+            "--cap-add", "CAP_KILL", "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(top):
