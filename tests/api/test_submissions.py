@@ -122,3 +122,30 @@ def test_lms_tokens_cannot_submit(api, add_user):
     lms = add_user("lms")
     r = submit(api, lms)
     assert r.status_code == 403 and "student" in r.json()["detail"]
+
+
+def test_waiting_requests_hold_no_database_connection(api, add_user, scripted):
+    import threading
+    import time
+
+    students = [add_user() for _ in range(4)]
+    ids = [submit(api, s, answers={"alpha": "hold"}).json()["id"] for s in students]
+    results: list[dict] = []
+
+    def wait(sid, account):
+        results.append(api.get(f"/api/v1/submissions/{sid}", params={"wait": 20}, headers=account.headers).json())
+
+    threads = [threading.Thread(target=wait, args=(sid, s)) for sid, s in zip(ids, students)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # every waiter is past its first polls and waiting
+    pool = api.app.state.services.engine.pool
+    samples = []
+    for _ in range(5):
+        samples.append(pool.checkedout())
+        time.sleep(0.1)
+    scripted.release()
+    for t in threads:
+        t.join(30)
+    assert max(samples) <= 1, samples  # at most a poll in flight, not one connection per waiter
+    assert sorted(r["status"] for r in results) == ["graded"] * 4
