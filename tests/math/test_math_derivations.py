@@ -201,3 +201,10 @@ def test_the_result_alone_is_not_the_start():
     result = mark("ex2", [EX2_MODEL[-1]])
     assert "The first line is not" in result.feedback
     assert result.fraction <= 0.15
+
+
+def test_propto_without_a_class_index_means_a_constant_positive_factor():
+    ok = mark("ex2", EX2_MODEL[:4] + [(r"\propto", r"2\frac{1}{N}\sum_i \|x_i\|^2 + 2(\alpha^4 - 2\alpha^2) u^\top S u")])
+    assert first_wrong(ok.feedback) is None, ok.feedback
+    bad = mark("ex2", EX2_MODEL[:4] + [(r"\propto", r"\left(\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^4 - 2\alpha^2) u^\top S u\right)^2")])
+    assert first_wrong(bad.feedback) == 5

@@ -107,6 +107,9 @@ class Judge:
 
     def proportional(self, old: Node, new: Node) -> Verdict:
         class_axes = [self.space.axis(i) for i in self.space.index_names if i in ("c",)]
+        if not class_axes:  # no class index here: a positive factor free of the variables
+            verdict = self.positive_multiple(old, new)
+            return verdict if verdict.ok else Verdict(False, verdict.reason or "the ratio to the previous line is not a constant positive factor")
         for env in self.envs:
             a, b = self.values(old, env), self.values(new, env)
             if a.shape[-2:] != (1, 1) or b.shape[-2:] != (1, 1):
