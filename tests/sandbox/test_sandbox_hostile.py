@@ -447,3 +447,12 @@ def test_zygote_holds_only_the_capabilities_a_job_needs_before_its_uid_switch():
         caps.add(status["CapEff"].strip())
     # CAP_SYS_ADMIN | CAP_SETUID | CAP_SETGID | CAP_KILL in the zygote and its spare; none elsewhere
     assert caps <= {"00000000002000e0", "0000000000000000"} and "00000000002000e0" in caps, caps
+
+
+def test_a_zygote_that_cannot_start_fails_closed_with_its_error():
+    client.configure(env={"PYTHONPATH": "/nonexistent"})
+    try:
+        with pytest.raises(SandboxUnavailable, match="did not start.*No module named 'graders'"):
+            run_solution("def main():\n    return 1\n")
+    finally:
+        client.configure(env={})

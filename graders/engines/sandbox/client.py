@@ -187,8 +187,8 @@ def _bwrap_argv(config: SandboxConfig) -> list[str]:
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             # the zygote keeps only what a job needs before it drops to its uid: namespaces and
             # mounts, the uid/gid switch, and killing that job afterwards
-            "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-            "--cap-add", "CAP_KILL", "--hostname", "sandbox",
+            "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID",
+            "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL", "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(top):
@@ -249,8 +249,9 @@ class _Zygote:
             ready, _ = receive_message(self.process.stdout.fileno(),
                                        time.monotonic() + config.start_timeout_s)
         except ProtocolError as exc:
+            log = self._log_tail()
             self.kill()
-            raise SandboxUnavailable(f"the sandbox did not start ({exc}): {self._log_tail()}") from exc
+            raise SandboxUnavailable(f"the sandbox did not start ({exc}): {log}") from exc
         if not ready.get("ready"):
             self.kill()
             raise SandboxUnavailable(f"the sandbox did not start: {ready.get('error')}")
