@@ -106,3 +106,8 @@ def test_euclidean_norm_subscript_before_or_after_the_square():
     assert read(r"\|z\|_2^2") == read(r"\|z\|^2_2") == Pow(Norm(Sym("z")), Num(2.0, "2"))
     with pytest.raises(MathError):
         read(r"\|z\|_1")
+
+
+@pytest.mark.parametrize("text", ["1/‖z‖₂", "1/∥z∥", "½ ⟨z, z⟩", "α uᵀSu", "(1/N) Σ_i ‖x_i − w wᵀ x_i‖²"])
+def test_pasted_unicode_is_read(text):
+    read(text)

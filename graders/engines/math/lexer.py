@@ -22,7 +22,8 @@ UNICODE = {
     "‖": r"\| ", "⊤": r"\top ", "ᵀ": "^T ", "∑": r"\sum ", "Σ": r"\sum ", "√": r"\sqrt ", "·": r"\cdot ",
     "⋅": r"\cdot ", "×": r"\cdot ", "−": "-", "–": "-", "≃": r"\simeq ", "∝": r"\propto ", "⇒": r"\Rightarrow ",
     "⟹": r"\Rightarrow ", "²": "^2 ", "³": "^3 ", "⁴": "^4 ", "⁻¹": "^{-1} ", "’": "'", "′": "'", "π": r"\pi ",
-    "\u00a0": " ", "≈": r"\approx ",
+    "\u00a0": " ", "≈": r"\approx ", "∥": r"\| ", "∣": "|", "₂": "_2 ", "ᵢ": "_i ", "½": "(1/2)", "≤": r"\leq ",
+    "≥": r"\geq ", "∈": r"\in ", "ℝ": "R", "⟨": r"\langle ", "⟩": r"\rangle ", "ε": r"\epsilon ", "φ": r"\phi ",
 }
 
 # LaTeX commands that only lay out text: dropped with their argument, or alone.
