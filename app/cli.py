@@ -107,10 +107,13 @@ def serve(
     port: int = typer.Option(8000, help="port to listen on"),
 ) -> None:
     """Migrate the database and serve the API (with in-process workers unless AUTOGRADER_REDIS_URL is set)."""
+    import logging
+
     import uvicorn
 
     from app.main import create_app
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _migrated_settings()
     token = _first_ta_token(settings)
     if token is not None:
