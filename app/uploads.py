@@ -119,10 +119,10 @@ async def read_submission(request: Request, settings: Settings, store: BlobStore
     """Parse and validate a submission request; 4xx with a message on anything wrong."""
     content_type, _ = parse_options_header(request.headers.get("content-type", ""))
     if content_type == b"application/json":
-        raw = b""
+        raw = bytearray()
         async for chunk in _limited(request, settings.max_json_bytes):
-            raw += chunk
-        body = _submission_in(_parse_json(raw, "the request body"))
+            raw.extend(chunk)
+        body = _submission_in(_parse_json(bytes(raw), "the request body"))
         rubric = known_rubric(body.exercise)
         validate_answers(rubric, body.answers)
         return IncomingSubmission(body.exercise, body.answers)
@@ -263,8 +263,7 @@ async def _read_multipart(request: Request, settings: Settings, store: BlobStore
     boundary = params.get(b"boundary")
     if not boundary:
         raise error(400, "multipart/form-data without a boundary")
-    charset = params.get(b"charset", b"utf-8").decode("latin-1")
-    reader = _MultipartReader(settings, store, charset if charset.lower() in ("utf-8", "utf8") else "utf-8")
+    reader = _MultipartReader(settings, store, "utf-8")  # field values and filenames are UTF-8
     callbacks = {
         name: getattr(reader, name)
         for name in (
