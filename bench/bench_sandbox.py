@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=5)
     args = parser.parse_args()
 
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine: "
+          "numbers scale with it)")
     started = time.perf_counter()
     warm_up(KIT)
     print(f"zygote start (bwrap + import torch + warm-up): {(time.perf_counter() - started) * 1000:.0f} ms")
