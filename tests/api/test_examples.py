@@ -69,3 +69,30 @@ def test_the_installed_cli_prints_the_result_shape(tmp_path):
     assert set(result) == {"id", "exercise", "status", "score", "max_score", "items", "grader_version"}
     assert result["status"] == "graded" and result["grader_version"].startswith("ex2-")
     same_items(result, cli_grade(path))
+
+
+EX4_SAMPLES = Path(__file__).resolve().parents[2] / "graders" / "ex4" / "samples"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample", ["full-marks", "partial"])
+def test_ex4_uploads_grade_the_same_over_http_and_in_the_cli(make_client, sqlite_url, tmp_path, add_user_sqlite, sample):
+    """Files through multipart, the content-addressed store and the worker's copies reach the
+    real sandboxed grader exactly as the CLI hands them over."""
+    from tests.conftest import test_settings
+
+    folder = EX4_SAMPLES / sample
+    uploads = [p for p in sorted(folder.iterdir()) if p.name != "submission.json"]
+    client = make_client(test_settings(sqlite_url, tmp_path / "data"))
+    student = add_user_sqlite()
+    r = client.post(
+        "/api/v1/submissions", headers=student.headers, data={"exercise": "ex4", "answers": "{}"},
+        files=[("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in uploads],
+    )
+    assert r.status_code == 202, r.text
+    http = client.get(f"/api/v1/submissions/{r.json()['id']}", params={"wait": 30}, headers=student.headers).json()
+    while http["status"] in ("queued", "running"):
+        http = client.get(f"/api/v1/submissions/{http['id']}", params={"wait": 30}, headers=student.headers).json()
+    assert http["status"] == "graded", http
+    same_items(http, cli_grade(folder))
+    assert any(i["score"] > 0 for i in http["items"])  # really graded, not refused wholesale
