@@ -93,6 +93,34 @@ def release_stale(sessions: sessionmaker[Session]) -> list[str]:
     return released
 
 
+def sweep_queued(sessions: sessionmaker[Session], after: timedelta) -> list[str]:
+    """Submissions `queued` for longer than `after` since a sweep first saw them (their message
+    was lost: the broker was down at submit time, or Redis lost it): returned so the caller
+    enqueues each again. For a queued row, `lease_expires_at` is the next such check."""
+    now = utcnow()
+    with session_scope(sessions) as db:
+        db.execute(
+            update(Submission)
+            .where(Submission.status == "queued", Submission.lease_expires_at.is_(None))
+            .values(lease_expires_at=now + after)
+            .execution_options(synchronize_session=False)
+        )
+        due = db.scalars(
+            select(Submission.id).where(Submission.status == "queued", Submission.lease_expires_at < now)
+        ).all()
+        swept = []
+        for submission_id in due:
+            moved = db.execute(
+                update(Submission)
+                .where(Submission.id == submission_id, Submission.status == "queued", Submission.lease_expires_at < now)
+                .values(lease_expires_at=now + after)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if moved:  # another worker's sweep did not take it first
+                swept.append(submission_id)
+    return swept
+
+
 def _finish(db: Session, submission_id: str, token: str, values: dict) -> bool:
     return (
         db.execute(

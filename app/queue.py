@@ -7,8 +7,9 @@
   unacked messages to the living after `redis_heartbeat_timeout_ms`.
 
 Either way the database is the source of truth: a worker that starts enqueues everything
-still `queued` or `running`, and a housekeeping thread renews the leases of the jobs it runs
-and puts jobs whose lease ran out (dead worker) back in the queue. `app.grading.claim` makes
+still `queued` or `running`, and a housekeeping thread renews the leases of the jobs it runs,
+puts jobs whose lease ran out (dead worker) back in the queue, and enqueues again what waited
+`queued` too long (a message lost by a broker that was down). `app.grading.claim` makes
 a duplicate delivery harmless."""
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ class GradingQueue:
         self.grader_for = grader_for
         self.on_finished = on_finished
         self.lease = timedelta(seconds=settings.lease_seconds)
+        self.requeue_after = timedelta(seconds=settings.requeue_queued_after_seconds)
         self.broker = make_broker(settings)
         self.actor = dramatiq.Actor(
             self._run,
@@ -145,6 +147,9 @@ class GradingQueue:
                 grading.renew(self.sessions, mine, self.lease)
                 for submission_id in grading.release_stale(self.sessions):
                     log.warning("submission %s lost its worker; queued again", submission_id)
+                    self.enqueue(submission_id)
+                for submission_id in grading.sweep_queued(self.sessions, self.requeue_after):
+                    log.warning("submission %s waited too long in the queue; queued again", submission_id)
                     self.enqueue(submission_id)
             except Exception:
                 log.exception("queue housekeeping failed; retrying")

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     warm_up: bool = Field(True, description="build every grader once when a worker starts")
     lease_seconds: float = Field(30.0, gt=0, description="a running grade's lease; renewed while it runs")
     grade_time_limit_seconds: float = Field(900.0, gt=0)
+    requeue_queued_after_seconds: float = Field(
+        300.0, gt=0, description="enqueue a submission again if it stays `queued` this long"
+    )
     redis_heartbeat_timeout_ms: int = Field(
         60_000, description="a worker silent this long is dead; its unacked messages are requeued"
     )

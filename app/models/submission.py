@@ -2,6 +2,7 @@
 
 The database is the source of truth for the queue: a submission is `queued` until a worker
 claims it (`running`, with an attempt token and a lease it renews), then `graded` or `failed`.
+While `queued`, `lease_expires_at` is when a worker's sweep enqueues it again (app.grading).
 Per-item rows (`submission_items`) carry score, feedback and needs_review for reports."""
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
@@ -18,6 +19,7 @@ from app.services import Services
 from app.submissions import store_submission
 from app.uploads import SubmissionIn, read_submission
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/submissions", tags=["submissions"])
 
 PENDING = ("queued", "running")
@@ -75,7 +77,10 @@ async def create_submission(
 
     out, new = await run_in_threadpool(store)
     if new:
-        services.queue.enqueue(out.id)
+        try:
+            services.queue.enqueue(out.id)
+        except Exception:  # committed and `queued`: a worker's sweep enqueues it later
+            log.exception("could not enqueue submission %s now", out.id)
     else:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{out.id}"

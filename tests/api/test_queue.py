@@ -89,3 +89,21 @@ def test_a_lost_running_job_is_taken_over_when_its_lease_runs_out(make_client, s
     again = wait_for(api, sid, alice.headers, seconds=10)
     assert again["status"] == "graded"
     assert scripted.calls.count(sid) == 2
+
+
+def test_a_submission_whose_message_was_lost_is_enqueued_again(make_client, settings, scripted, add_user, sessions):
+    alice = add_user()
+    api = make_client(settings.model_copy(update={"lease_seconds": 0.6, "requeue_queued_after_seconds": 0.5}),
+                      grader_for=scripted)
+    queue = api.app.state.services.queue
+    working = queue.enqueue
+
+    def broker_down(_submission_id: str) -> None:
+        raise ConnectionError("broker down")
+
+    queue.enqueue = broker_down
+    r = api.post("/api/v1/submissions", headers=alice.headers, json={"exercise": "ex2", "answers": {"alpha": "right"}})
+    assert r.status_code == 202  # committed: the broker being down costs the student nothing
+    queue.enqueue = working  # the broker is back; nobody re-sends the lost message
+    assert wait_for(api, r.json()["id"], alice.headers, seconds=15)["score"] == 4
+    assert scripted.calls.count(r.json()["id"]) == 1
