@@ -78,7 +78,7 @@ async def create_submission(
     out, new = await run_in_threadpool(store)
     if new:
         try:
-            services.queue.enqueue(out.id)
+            await run_in_threadpool(services.queue.enqueue, out.id)  # a network call with Redis
         except Exception:  # committed and `queued`: a worker's sweep enqueues it later
             log.exception("could not enqueue submission %s now", out.id)
     else:
