@@ -22,6 +22,10 @@ How to use them (tests under `tests/`):
   `client` is `make_client()` with the real graders.
 - `sessions`: a SQLAlchemy sessionmaker on the test database, to look at rows directly.
 - `add_user(role="student", name=None, email=None, external_id=None) -> Account`.
+- For a test that picks its own database: `sqlite_url`, `postgres_database` (session-wide;
+  `truncate_tables(url)` empties it), `fresh_postgres_database()` (a context manager for an empty
+  one), `sessions_for(url)`, `add_user_for(url)(role, ...)`, `add_user_sqlite`, and
+  `test_settings(url, data_dir, **overrides)`.
 """
 from __future__ import annotations
 
@@ -102,7 +106,7 @@ def postgres_database() -> Iterator[str]:
         yield url
 
 
-def _truncate(url: str) -> None:
+def truncate_tables(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
@@ -117,7 +121,7 @@ def database_url(request, tmp_path, sqlite_template) -> str:
     if request.param == "sqlite":
         return _fresh_sqlite(sqlite_template, tmp_path)
     url = request.getfixturevalue("postgres_database")
-    _truncate(url)
+    truncate_tables(url)
     return url
 
 

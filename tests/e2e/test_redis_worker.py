@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 import graders
 from app.models import Submission, SubmissionItem
 
-from tests.conftest import _truncate, test_settings
+from tests.conftest import truncate_tables, test_settings
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ EXAMPLE = {"exercise": "ex2", "answers": {"alpha": "1", "objective": "u^T S u"}}
 
 @pytest.fixture
 def e2e_settings(postgres_database, tmp_path):
-    _truncate(postgres_database)
+    truncate_tables(postgres_database)
     namespace = f"autograder-e2e-{uuid.uuid4().hex[:8]}"
     settings = test_settings(
         postgres_database, tmp_path / "data",
