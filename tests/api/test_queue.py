@@ -10,7 +10,7 @@ from app import grading
 from app.models import Submission, SubmissionItem
 from app.models.base import utcnow
 
-from tests.api.conftest import wait_for
+from .conftest import wait_for
 
 
 def submit(api, account, answers, exercise="ex2"):

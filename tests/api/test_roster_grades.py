@@ -1,7 +1,7 @@
 """Roster import (TA, LMS; idempotent) and grades (own; everyone's for TA and LMS)."""
 from __future__ import annotations
 
-from tests.api.conftest import wait_for
+from .conftest import wait_for
 
 ROSTER = {"students": [
     {"name": "Ada Lovelace", "email": "ada@example.org"},

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 import graders
 from app.models import Submission, SubmissionItem
 
-from tests.api.conftest import wait_for
+from .conftest import wait_for
 
 RESULT_KEYS = {"id", "exercise", "status", "score", "max_score", "items", "grader_version"}
 ITEM_KEYS = {"id", "score", "max_score", "feedback", "needs_review"}

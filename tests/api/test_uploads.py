@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.models import Blob, SubmissionFile
 
-from tests.api.conftest import wait_for
+from .conftest import wait_for
 
 SOLUTION = b"def cosine_logits(z, W, tau):\n    return z @ W.T / tau\n"
 WEIGHTS = bytes(range(256)) * 40
