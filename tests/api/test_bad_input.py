@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from app.models import Blob, Submission, SubmissionFile
 
-
 SMALL_REQUEST = 64 * 1024
 SMALL_JSON = 8 * 1024
 
