@@ -147,5 +147,7 @@ def test_waiting_requests_hold_no_database_connection(api, add_user, scripted):
     scripted.release()
     for t in threads:
         t.join(30)
-    assert max(samples) <= 1, samples  # at most a poll in flight, not one connection per waiter
+    # A poll and a worker's lease renewal may be in flight at once; four waiters holding a
+    # connection each would show 4 or more.
+    assert max(samples) <= 2, samples
     assert sorted(r["status"] for r in results) == ["graded"] * 4
