@@ -37,6 +37,7 @@ class StepReport:
     text: str
     ok: bool
     reason: str = ""
+    concludes: bool = False  # a valid "⇒ argmax" step: the end is reached, no work is shown
 
 
 @dataclass
@@ -102,14 +103,16 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
             if recovered.ok:
                 verdict = recovered
                 anchored[k] = True
-        steps.append(StepReport(k + 1, echo[k], verdict.ok, verdict.reason))
+        steps.append(StepReport(k + 1, echo[k], verdict.ok, verdict.reason, concludes=verdict.ok and line.rel == "⇒"))
         if anchored[k]:
             anchor = k
     last = forms[chain[-1]]
     end = _check_end(rules, judge, last, defined)
     invalid = [s for s in steps if not s.ok]
-    n_steps = len(steps)
     # Valid steps earn their share (at least `min_steps` are expected); each invalid one costs more.
+    # A concluding "⇒ argmax" is credited as reaching the end, not as shown work: jumping from
+    # the start straight to the conclusion shows none.
+    n_steps = sum(not s.concludes for s in steps)
     step_credit = 0.0
     if n_steps:
         valid_share = (n_steps - len(invalid)) / max(n_steps, rules.min_steps)

@@ -142,3 +142,18 @@ def test_argmin_lines_with_constraints_earn_12():
 @pytest.mark.parametrize("answer", [r"\max_u u^\top S u \quad \text{s.t.} \quad \|u\| = 1", "u^T S u subject to norm(u) = 1", "u^T S u s.t. u^T u = 1"])
 def test_objective_with_a_stated_constraint_earns_4(answer):
     assert points({"objective": answer})["ex2a.objective"] == 4
+
+
+# ex2a.derivation (12 P): a derivation is shown work. Writing the start and jumping straight to
+# "⇒ argmax" earns the start and end shares only; the same conclusion after real steps earns all.
+def test_jumping_from_start_to_conclusion_earns_start_and_end_only():
+    leap = [MODEL[0], MODEL[-1]]
+    assert points({"derivation": leap})["ex2a.derivation"] == pytest.approx(12 * 0.25)
+    assert "intermediate steps" in feedback({"derivation": leap}, "ex2a.derivation")
+
+
+def test_three_shown_steps_before_the_conclusion_earn_full_marks_two_earn_less():
+    three = [MODEL[0], MODEL[1], MODEL[2], MODEL[4], MODEL[5]]
+    two = [MODEL[0], MODEL[2], MODEL[4], MODEL[5]]
+    assert points({"derivation": three})["ex2a.derivation"] == 12
+    assert points({"derivation": two})["ex2a.derivation"] == pytest.approx(12 * (0.25 + 0.75 * 2 / 3))
