@@ -25,8 +25,10 @@ GRADERS = Path(__file__).resolve().parents[3]
 VARIANTS = ("clauses", "whole", "similarity")
 # dev: the rubrics were tuned on it. test: written before the grader existed, first measured on
 # the frozen rubrics (two generic flaws it exposed were fixed afterwards, so it is no longer
-# held out). test2: written after those fixes, before the grader saw it.
-SPLITS = ("dev", "test", "test2")
+# held out). test2: written after those fixes, before the grader saw it. test3: written by a
+# later engineer in a different voice (other vocabulary, rambling answers with one wrong claim,
+# math notation, mixed German-English), before that engineer changed anything.
+SPLITS = ("dev", "test", "test2", "test3")
 
 
 @dataclass(frozen=True)
