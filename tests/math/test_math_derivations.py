@@ -208,3 +208,19 @@ def test_propto_without_a_class_index_means_a_constant_positive_factor():
     assert first_wrong(ok.feedback) is None, ok.feedback
     bad = mark("ex2", EX2_MODEL[:4] + [(r"\propto", r"\left(\frac{1}{N}\sum_i \|x_i\|^2 + (\alpha^4 - 2\alpha^2) u^\top S u\right)^2")])
     assert first_wrong(bad.feedback) == 5
+
+
+def test_a_line_may_return_to_the_start_quantity_by_the_weakest_relation_so_far():
+    """`p ∝ A`, `= B` with B = p itself: valid (the chain says p ∝ A, then p = B up to ∝)."""
+    numerator = ("", r"p(c|x) \propto \exp(w_c^\top z + b_c)")
+    softmax = ("=", EX1_MODEL[0][1].split("=", 1)[1])
+    ok = mark("ex1", [numerator, softmax] + EX1_MODEL[1:])
+    assert ok.fraction == 1.0, ok.feedback
+    # With only "=" so far, a line that is merely ∝ p(c|x) is still a slip at its line.
+    only_equal = [EX1_MODEL[0], ("=", r"\exp(w_c^\top z)"), ("=", EX1_MODEL[1][1])] + EX1_MODEL[2:]
+    result = mark("ex1", only_equal)
+    assert first_wrong(result.feedback) == 2 and "use \\propto" in result.feedback
+    # After ∝, a line that is not proportional to p(c|x) in c is caught at its line.
+    wrong = [numerator, ("=", r"\frac{\exp(2 w_c^\top z)}{\sum_{c'} \exp(2 w_{c'}^\top z)}")] + EX1_MODEL[2:]
+    result = mark("ex1", wrong)
+    assert first_wrong(result.feedback) == 2

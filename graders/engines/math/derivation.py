@@ -2,7 +2,8 @@
 
 Each line is checked against the line before it; when that fails it is also checked against
 the last line still consistent with the start, so one slip is reported once and the correct
-lines after it keep their credit."""
+lines after it keep their credit, and against the start quantity itself by the weakest relation
+used so far (a chain `p ∝ A = B` says p = B up to a factor, whatever A is)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -100,6 +101,15 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
         if not verdict.ok and anchor is not None and anchor != prev_k and forms[anchor] is not None:
             rel = _weakest([lines[j].rel for j in chain if anchor < j <= k])
             recovered = _safe(judge, rel, forms[anchor], form)
+            if recovered.ok:
+                verdict = recovered
+                anchored[k] = True
+        if not verdict.ok and start.ok:
+            # Every line of the chain stands for the start quantity (p(c|x), J) up to the
+            # relations used so far: `p ∝ A`, then `= B` with B the softmax itself is a valid
+            # step although A ≠ B.
+            rel = _weakest([lines[head].start_rel or "="] + [lines[j].rel for j in chain if head < j <= k])
+            recovered = _safe(judge, rel, rules.start, form)
             if recovered.ok:
                 verdict = recovered
                 anchored[k] = True

@@ -133,3 +133,27 @@ def test_the_sheets_own_notation_f_of_x_and_phi_of_x():
     assert item.score == 7
     assert r"f(x)_{c}" in item.feedback
     assert points({"tau": r"1/\|\phi(\mathbf{x})\|"})["ex1a.tau"] == 8
+
+
+# The sheet's own solution, verbatim (one string, rows separated by \\): p ∝ numerator, then
+# "=" the softmax itself, then ∝ rows and the definition of τ.
+SHEET_SOLUTION = r"""p(c|\boldsymbol{x}) \propto \exp(\boldsymbol{w}_{c}^{\top}\boldsymbol{z} + b_{c}) \\
+= \frac{\exp(\boldsymbol{w}_{c}^{\top}\boldsymbol{z})\exp(b_{c})}{\sum_{c'}\exp(\boldsymbol{w}_{c'}^{\top}\boldsymbol{z})\exp(b_{c'})} \\
+\propto \exp(\|\boldsymbol{w}_{c}\|\|\boldsymbol{z}\|\cos(\boldsymbol{w}_{c},\boldsymbol{z})) \\
+\propto \exp(\|\boldsymbol{w}_{c}\|\|\boldsymbol{z}\|\cos(\boldsymbol{w}_{c},\boldsymbol{z})) \\
+\Rightarrow \tau = \frac{1}{\|\boldsymbol{z}\|}"""
+
+
+def test_the_sheets_own_solution_earns_7():
+    item = grade({"derivation": SHEET_SOLUTION})["ex1a.derivation"]
+    assert item.score == 7, item.feedback
+    assert "Every step is valid" in item.feedback
+
+
+def test_a_line_after_propto_must_still_be_proportional_to_p():
+    """Accepting `= softmax` after `p ∝ numerator` must not accept a line that is not ∝ p(c|x)."""
+    wrong = SHEET_SOLUTION.replace(r"\exp(b_{c})}{", r"\exp(2 b_{c})}{", 1).replace(
+        r"\frac{\exp(\boldsymbol{w}_{c}^{\top}\boldsymbol{z})", r"\frac{\exp(2\boldsymbol{w}_{c}^{\top}\boldsymbol{z})", 1)
+    item = grade({"derivation": wrong})["ex1a.derivation"]
+    assert item.score < 7
+    assert "First wrong step: line 2" in item.feedback, item.feedback

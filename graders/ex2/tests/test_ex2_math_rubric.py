@@ -157,3 +157,19 @@ def test_three_shown_steps_before_the_conclusion_earn_full_marks_two_earn_less()
     two = [MODEL[0], MODEL[2], MODEL[4], MODEL[5]]
     assert points({"derivation": three})["ex2a.derivation"] == 12
     assert points({"derivation": two})["ex2a.derivation"] == pytest.approx(12 * (0.25 + 0.75 * 2 / 3))
+
+
+# The sheet's own solution, verbatim (one string, rows separated by \\).
+SHEET_SOLUTION = r"""\arg \min_{\alpha, \mathbf{u}} J(\mathbf{w}) = \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} ||\mathbf{x}_{i} - \mathbf{w} \mathbf{w}^{\top} \mathbf{x}_{i}||^{2} \\
+= \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} ||\mathbf{x}_{i} - \alpha^{2} \mathbf{u} \mathbf{u}^{\top} \mathbf{x}_{i}||^{2} \\
+= \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} (||\mathbf{x}_{i}||^{2} - 2\alpha^{2} \mathbf{x}_{i}^{\top} \mathbf{u} \mathbf{u}^{\top} \mathbf{x}_{i} + \alpha^{4} \mathbf{x}_{i}^{\top} \mathbf{u} \mathbf{u}^{\top} \mathbf{u} \mathbf{u}^{\top} \mathbf{x}_{i}) \\
+= \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} (||\mathbf{x}_{i}||^{2} - 2\alpha^{2} \mathbf{u}^{\top} \mathbf{x}_{i} \mathbf{x}_{i}^{\top} \mathbf{u} + \alpha^{4} \mathbf{u}^{\top} \mathbf{x}_{i} \mathbf{x}_{i}^{\top} \mathbf{u}) \\
+= \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} (-2\alpha^{2} \mathbf{u}^{\top} \mathbf{x}_{i} \mathbf{x}_{i}^{\top} \mathbf{u} + \alpha^{4} \mathbf{u}^{\top} \mathbf{x}_{i} \mathbf{x}_{i}^{\top} \mathbf{u}) \\
+= \arg \min_{\alpha, \mathbf{u}} \frac{1}{N} \sum_{i} (-2\alpha^{2} + \alpha^{4}) (\mathbf{u}^{\top} \mathbf{x}_{i} \mathbf{x}_{i}^{\top} \mathbf{u}) \\
+= \arg \min_{\alpha, \mathbf{u}} (-2\alpha^{2} + \alpha^{4}) \mathbf{u}^{\top} (\frac{1}{N} \sum_{i} \mathbf{x}_{i} \mathbf{x}_{i}^{\top}) \mathbf{u} \\
+= \arg \min_{\alpha, \mathbf{u}} (-2\alpha^{2} + \alpha^{4}) \mathbf{u}^{\top} S \mathbf{u} \\
+= \arg \max_{\mathbf{u}} \mathbf{u}^{\top} S \mathbf{u}"""
+
+
+def test_the_sheets_own_solution_earns_12():
+    assert points({"derivation": SHEET_SOLUTION})["ex2a.derivation"] == 12, feedback({"derivation": SHEET_SOLUTION}, "ex2a.derivation")
