@@ -97,6 +97,8 @@ def _symbol(node: Sym, env: Env) -> np.ndarray:
         if node.index is not None:
             raise MathError(f"'{node.name}' has no index here, but '{node.name}_{node.index}' was written")
         return env.value(node.name)
+    if node.index is None and spec.unindexed == "common":
+        return np.take(env.value(node.name), [0], axis=space.axis(space.families[spec.family][0]))
     if node.index is None:
         example = space.families[spec.family][0]
         raise MathError(f"'{node.name}' needs its index, e.g. {node.name}_{example}")

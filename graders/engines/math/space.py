@@ -38,6 +38,15 @@ class SymbolSpec:
     variable: bool = False
     derived: str | None = None
     size_of: str | None = None
+    # "common": the bare symbol (b) is the value every index shares (b_c = b for all c);
+    # only for a sampler that draws one value for the whole family ("equal").
+    unindexed: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.unindexed not in (None, "common"):
+            raise ValueError(f"math.yaml: {self.name}: unindexed must be 'common'")
+        if self.unindexed == "common" and (self.family is None or self.sample != "equal"):
+            raise ValueError(f"math.yaml: {self.name}: unindexed: common needs an index family and sample: equal")
 
 
 @dataclass(frozen=True)

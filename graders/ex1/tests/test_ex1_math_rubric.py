@@ -157,3 +157,18 @@ def test_a_line_after_propto_must_still_be_proportional_to_p():
     item = grade({"derivation": wrong})["ex1a.derivation"]
     assert item.score < 7
     assert "First wrong step: line 2" in item.feedback, item.feedback
+
+
+def test_a_bare_b_is_the_common_bias():
+    """All biases are equal, so students write b for b_c; w still needs its class index."""
+    lines = r"""\frac{\exp(w_c^T z + b)}{\sum_{c'} \exp(w_{c'}^T z + b)} \\
+= \frac{\exp(w_c^T z)}{\sum_{c'} \exp(w_{c'}^T z)} \\
+= \frac{\exp(\cos(w_c, z)/\tau)}{\sum_{c'} \exp(\cos(w_{c'}, z)/\tau)}"""
+    item = grade({"derivation": lines})["ex1a.derivation"]
+    assert item.score == 7, item.feedback
+    # b is one number shared by the classes: dropping it from the numerator only is still a slip.
+    wrong = lines.replace(r"\exp(w_c^T z)}{\sum_{c'} \exp(w_{c'}^T z)}", r"\exp(w_c^T z + b)}{\sum_{c'} \exp(w_{c'}^T z)}")
+    item = grade({"derivation": wrong})["ex1a.derivation"]
+    assert "First wrong step: line 2" in item.feedback and "use \\propto" in item.feedback
+    item = grade({"derivation": lines.replace("w_c^T z + b", "w^T z + b")})["ex1a.derivation"]
+    assert "'w' needs its index" in item.feedback
