@@ -111,3 +111,28 @@ def test_euclidean_norm_subscript_before_or_after_the_square():
 @pytest.mark.parametrize("text", ["1/‖z‖₂", "1/∥z∥", "½ ⟨z, z⟩", "α uᵀSu", "(1/N) Σ_i ‖x_i − w wᵀ x_i‖²"])
 def test_pasted_unicode_is_read(text):
     read(text)
+
+
+@pytest.mark.parametrize("text,base", [(r"\log_2 C", "2"), ("log_2(C)", "2"), (r"\log_{2} C", "2"), (r"\log_{10}(C)", "10")])
+def test_log_to_a_numeric_base(text, base):
+    from graders.engines.math.tree import Func
+
+    tree = read(text)
+    assert tree == Func("logb", (Sym("C"), Num(float(base), base)))
+    assert latex(tree) == rf"\log_{{{base}}}\left(C\right)"
+
+
+@pytest.mark.parametrize("text", [r"\log_e C", r"\ln C", "log(C)"])
+def test_natural_log_notations(text):
+    from graders.engines.math.tree import Func
+
+    assert read(text) == Func("log", (Sym("C"),))
+
+
+@pytest.mark.parametrize("text,message", [
+    (r"\log_x C", "base of the logarithm"), (r"\log_1 C", "base of the logarithm"), (r"\ln_2 C", "sub- or superscript"),
+    (r"\log^2 C", "sub- or superscript"),
+])
+def test_bad_log_bases_are_refused(text, message):
+    with pytest.raises(MathError, match=message):
+        read(text)

@@ -7,7 +7,8 @@ check parameters (all data in rubric.yaml):
   expression:  target (math text) and relation "=" | "max" (same maximisers over the exercise's
                variables: a positive factor and a constant are free) | "positive_multiple";
                or reference: NAME with params (values computed by `reference/`);
-               forbid: [symbols], hints: [{expr, feedback}], wrong: generic feedback
+               forbid: [symbols], hints: [{expr, feedback}], wrong: generic feedback,
+               any_log_base: true (a reference value may be given with log_b, e.g. in bits)
   derivation:  start, end (math text; `argmax_u ...` for an optimisation), weights
                {start, end, steps}, invalid_step_penalty, min_steps, start_text, end_text,
                end_uses: [symbols the last line must be written with, or define: \\Rightarrow \\tau = ...],
@@ -26,7 +27,7 @@ from graders.engines.math.lines import parse_derivation, parse_expression
 from graders.engines.math.relations import Form, Judge, Verdict, _close, pretty
 from graders.engines.math.render import read_as
 from graders.engines.math.space import Env, Space, load_space
-from graders.engines.math.tree import MathError, Node, size, symbols
+from graders.engines.math.tree import Func, MathError, Node, size, symbols, walk
 from graders.marks import Mark
 from graders.rubric import ItemSpec
 from reference.cosine_softmax import entropy_at_temperature
@@ -75,6 +76,7 @@ class ExpressionChecker:
             self.reference = [compute(env, check.get("params", {})) for env in self.judge.envs]
         self.hints = [(parse_expression(h["expr"], self.vocab)[1], h["feedback"]) for h in check.get("hints", [])]
         self.exact = bool(check.get("exact", False))
+        self.any_log_base = bool(check.get("any_log_base", False))
         self.max_variables = tuple(check.get("variables", space.variables))
 
     def __call__(self, answer: Any) -> Mark:
@@ -95,7 +97,7 @@ class ExpressionChecker:
         except MathError as exc:
             return Mark(0.0, f"{echo} ✗ {exc}.")
         if verdict.ok:
-            return Mark(1.0, f"{echo} ✓ Correct.")
+            return Mark(1.0, f"{echo} ✓ Correct{' (' + verdict.reason + ')' if verdict.reason else ''}.")
         for hint_tree, feedback in self.hints:
             try:
                 if self.judge.equal(hint_tree, tree).ok:
@@ -107,13 +109,16 @@ class ExpressionChecker:
 
     def verdict(self, objective: Any, tree: Node) -> Verdict:
         if self.reference is not None:
+            # An entropy in bits is the same answer in other units: log_b scales it by 1/ln b.
+            bases = {n.args[1].value for n in walk(tree) if isinstance(n, Func) and n.name == "logb"}
+            unit = float(np.log(next(iter(bases)))) if self.any_log_base and len(bases) == 1 else 1.0
             for env, expected in zip(self.judge.envs, self.reference):
                 value = self.judge.values(tree, env)
                 if value.shape[-2:] != (1, 1):
                     return Verdict(False, "the answer must be a number")
-                if not _close(expected, value):
+                if not _close(expected, value * unit):
                     return Verdict(False)
-            return Verdict(True)
+            return Verdict(True, _unit_name(next(iter(bases))) if unit != 1.0 else "")
         assert self.target is not None
         if self.relation == "=":
             verdict = self.judge.equal(self.target, tree)
@@ -139,6 +144,11 @@ class ExpressionChecker:
         if self.relation == "positive_multiple":
             return self.judge.positive_multiple(self.target, tree)
         raise ValueError(f"unknown relation {self.relation!r}")
+
+
+def _unit_name(base: float) -> str:
+    names = {2.0: "in bits", 10.0: "in decimal digits (base-10 logarithm)"}
+    return names.get(base, f"in units of the base-{base:g} logarithm")
 
 
 class DerivationChecker:

@@ -132,6 +132,11 @@ def _function(node: Func, env: Env) -> np.ndarray:
             return inner
         norms = np.sqrt(np.sum(a * a, axis=-2, keepdims=True) * np.sum(b * b, axis=-2, keepdims=True))
         return inner / norms
+    if node.name == "logb":
+        arg, base = args
+        if not _is_scalar(arg):
+            raise MathError(f"log of {_kind(arg)} is not defined here")
+        return np.log(arg) / np.log(base)
     (arg,) = args
     if node.name == "trace":
         if arg.shape[-1] != arg.shape[-2]:

@@ -47,6 +47,8 @@ def to_sympy(node: Node, scalars: frozenset[str]) -> sympy.Expr | None:
         return parts[0] / parts[1]
     if isinstance(node, Pow):
         return sympy.Pow(parts[0], parts[1])
+    if isinstance(node, Func) and node.name == "logb":
+        return sympy.log(parts[0], parts[1])
     if isinstance(node, Func) and node.name in _FUNCS:
         return _FUNCS[node.name](parts[0])
     return None

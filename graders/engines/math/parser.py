@@ -507,6 +507,9 @@ class Parser:
         return self.parse_primary()
 
     def function(self, name: str, tok: Token) -> Node:
+        base: Num | None = None
+        if name == "log" and tok.text != "ln" and self.at("op", "_"):
+            base = self.log_base(tok)
         if self.at("op", "_") or self.at("op", "^"):
             raise MathError(f"a sub- or superscript on '{tok.text}' {where(tok.pos)} is not accepted")
         if self.at("("):
@@ -529,7 +532,23 @@ class Parser:
             raise MathError(f"'{tok.text}' {where(tok.pos)} takes one argument, got {len(args)}")
         if name == "norm":
             return Norm(args[0])
+        if base is not None:
+            return Func("logb", (args[0], base))
         return Func(name, (args[0],))
+
+    def log_base(self, tok: Token) -> Num | None:
+        """`log_2`, `\\log_{10}`: the logarithm to a numeric base; `\\log_e` is the natural one."""
+        self.take()
+        text = self.read_index()
+        if text == "e":
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            value = 0.0
+        if not (value > 0 and value != 1 and text.replace(".", "", 1).isdigit()):
+            raise MathError(f"the base of the logarithm {where(tok.pos)} must be a number such as 2 or 10, or e")
+        return Num(value, text)
 
     def call(self, name: str, tok: Token) -> Node:
         if self.at("op", "_"):

@@ -54,6 +54,8 @@ def latex(node: Node) -> str:  # noqa: C901 - one dispatch over node types
             return f"\\left|{latex(node.args[0])}\\right|"
         if node.name == "cossim":
             return f"\\cos\\left({latex(node.args[0])}, {latex(node.args[1])}\\right)"
+        if node.name == "logb":
+            return f"\\log_{{{latex(node.args[1])}}}\\left({latex(node.args[0])}\\right)"
         if node.name == "inner":
             return f"\\left\\langle {latex(node.args[0])}, {latex(node.args[1])}\\right\\rangle"
         return f"{_FUNCS[node.name]}\\left({latex(node.args[0])}\\right)"

@@ -65,7 +65,8 @@ class Norm:
 
 @dataclass(frozen=True)
 class Func:
-    """A built-in function: exp, log, sqrt, abs, cos (one argument), cossim, inner (two)."""
+    """A built-in function: exp, log, sqrt, abs, cos (one argument), cossim, inner, logb (two;
+    logb is the logarithm of its first argument to the numeric base given second)."""
 
     name: str
     args: tuple["Node", ...]

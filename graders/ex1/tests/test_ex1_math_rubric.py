@@ -72,6 +72,25 @@ def test_entropy_at_infinite_temperature(answer):
     assert points({"entropy_tau_to_infinity": answer})["ex1b.entropy_tau_to_infinity"] == 1.5
 
 
+@pytest.mark.parametrize("answer,unit", [(r"\log_2 C", "in bits"), ("log_2(C)", "in bits"), (r"\log_{2} C", "in bits"),
+                                         (r"\log_{10} C", "base-10"), (r"\log_e C", "")])
+def test_entropy_in_any_log_base(answer, unit):
+    """An entropy in bits is the same answer in other units; the feedback says which."""
+    item = grade({"entropy_tau_to_infinity": answer})["ex1b.entropy_tau_to_infinity"]
+    assert item.score == 1.5, item.feedback
+    assert unit in item.feedback
+    assert ("(in " in item.feedback) == bool(unit)
+
+
+@pytest.mark.parametrize("answer", [r"\log_2 (C-1)", r"\log_2 C + \log C", r"\log_2 2C", "1/log_2(C)"])
+def test_wrong_entropy_in_bits_earns_nothing(answer):
+    assert points({"entropy_tau_to_infinity": answer})["ex1b.entropy_tau_to_infinity"] == 0
+
+
+def test_zero_entropy_in_bits():
+    assert points({"entropy_tau_to_zero": r"\log_2 1"})["ex1b.entropy_tau_to_zero"] == 1.5
+
+
 def test_swapped_limits_earn_nothing_and_say_why():
     items = grade({"entropy_tau_to_zero": "log(C)", "entropy_tau_to_infinity": "0"})
     assert items["ex1b.entropy_tau_to_zero"].score == 0 and "uniform" in items["ex1b.entropy_tau_to_zero"].feedback
