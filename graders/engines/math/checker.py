@@ -16,6 +16,7 @@ check parameters (all data in rubric.yaml):
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +34,7 @@ from graders.rubric import ItemSpec
 from reference.cosine_softmax import entropy_at_temperature
 
 _JUDGES: dict[int, Judge] = {}
+VECTOR_SQUARE_NOTE = "read (v)² of a vector v as its squared norm ‖v‖²"
 
 
 def judge_for(space: Space) -> Judge:
@@ -84,7 +86,8 @@ class ExpressionChecker:
             objective, tree = parse_expression(str(answer), self.vocab)
         except MathError as exc:
             return Mark(0.0, f"Could not read the expression: {exc}.", needs_review=True)
-        echo = "R" + read_as(objective, tree)[1:] + "."
+        tree, squared = self.judge.read_vector_squares(tree)
+        echo = "R" + read_as(objective, tree)[1:] + (f" ({VECTOR_SQUARE_NOTE})." if squared else ".")
         used = {pretty(s) for s in symbols(tree) & self.forbid}
         if used:
             return Mark(0.0, f"{echo} ✗ It may not use {', '.join(sorted(used))} itself.")
@@ -184,8 +187,11 @@ class DerivationChecker:
             return Mark(0.0, f"Could not read the derivation: {exc}.", needs_review=True)
         if not lines:
             return Mark(0.0, "Not answered.")
+        read = [self.judge.read_vector_squares(l.tree) if l.tree is not None else (None, False) for l in lines]
+        lines = tuple(replace(l, tree=tree) for l, (tree, _) in zip(lines, read))
         report = check_derivation(lines, self.rules, self.judge)
-        return Mark(round(report.fraction, 4), report.feedback, needs_review=report.unreadable and report.fraction < 1)
+        feedback = report.feedback + (f"\nNote: {VECTOR_SQUARE_NOTE}." if any(squared for _, squared in read) else "")
+        return Mark(round(report.fraction, 4), feedback, needs_review=report.unreadable and report.fraction < 1)
 
 
 def make_checker(item: ItemSpec, folder: Path) -> Callable[[Any], Mark]:

@@ -221,9 +221,10 @@ class Parser:
         if self.at("op", "+"):
             self.take()
             return self.parse_factor()
-        return self.parse_postfix(self.parse_primary())
+        grouped = self.at("(") or self.at("[")
+        return self.parse_postfix(self.parse_primary(), grouped)
 
-    def parse_postfix(self, node: Node) -> Node:
+    def parse_postfix(self, node: Node, grouped: bool = False) -> Node:
         while True:
             tok = self.peek()
             if tok is None or tok.kind != "op":
@@ -236,7 +237,7 @@ class Parser:
                 node = self.attach_subscript(node, tok)
             elif tok.text == "^":
                 self.take()
-                node = self.parse_superscript(node, tok)
+                node = self.parse_superscript(node, tok, grouped)
             else:
                 return node
 
@@ -286,7 +287,7 @@ class Parser:
                 return out
             out += "'"
 
-    def parse_superscript(self, base: Node, tok: Token) -> Node:
+    def parse_superscript(self, base: Node, tok: Token, grouped: bool = False) -> Node:
         if self.is_transpose_mark():
             return Transpose(base)
         if isinstance(base, Pow):
@@ -313,7 +314,7 @@ class Parser:
             raise MathError(f"the exponent {where(tok.pos)} is too large (at most {MAX_LITERAL_EXPONENT})")
         if isinstance(base, Num) and base.text == "e":
             return Func("exp", (exponent,))
-        return Pow(base, exponent)
+        return Pow(base, exponent, grouped=grouped)
 
     def is_transpose_mark(self) -> bool:
         """^T, ^\\top, ^{T}, ^{\\top}, ^\\intercal, ^{\\mathsf{T}}, ^\\mathsf{T}: consume and say so."""

@@ -14,7 +14,7 @@ import numpy as np
 from graders.engines.math.evaluate import evaluate
 from graders.engines.math.parser import Objective
 from graders.engines.math.space import LEAD, Env, Space, ValueCache
-from graders.engines.math.tree import MathError, Node, symbols
+from graders.engines.math.tree import MathError, Node, Norm, Num, Pow, rebuild, symbols, walk
 
 RTOL = 1e-6
 FIT_TOL = 1e-6
@@ -50,6 +50,7 @@ class Judge:
         self.envs = space.instances
         self._variants: dict[tuple[int, str], Env] = {}
         self._dependencies = ValueCache()
+        self._squares = ValueCache()
 
     # -- values --------------------------------------------------------------------------
     def values(self, tree: Node, env: Env) -> np.ndarray:
@@ -73,6 +74,28 @@ class Judge:
             entry = (tree, frozenset(out))
             self._dependencies.put(id(tree), entry)
         return entry[1]
+
+    def read_vector_squares(self, tree: Node) -> tuple[Node, bool]:
+        """`(x_i - f(r(x_i)))^2` of a column vector read as ‖x_i - f(r(x_i))‖², as students
+        commonly write the squared norm; whether any was read so. Other powers of vectors stay
+        refused by the evaluator."""
+        entry = self._squares.get(id(tree))
+        if entry is None or entry[0] is not tree:
+            found = any(isinstance(n, Pow) and n.grouped for n in walk(tree))
+            read = rebuild(tree, self._square_of_vector) if found else tree
+            entry = (tree, (read, read is not tree))
+            self._squares.put(id(tree), entry)
+        return entry[1]
+
+    def _square_of_vector(self, node: Node) -> Node:
+        if not (isinstance(node, Pow) and node.grouped and isinstance(node.exp, Num) and node.exp.value == 2):
+            return node
+        try:
+            base = evaluate(node.base, self.envs[0])
+        except MathError:  # e.g. a component bound by an enclosing sum: not a whole vector
+            return node
+        rows, cols = base.shape[-2:]
+        return Pow(Norm(node.base), node.exp) if cols == 1 and rows > 1 else node
 
     def variables_of(self, tree: Node) -> list[str]:
         deps = self.dependencies(tree)

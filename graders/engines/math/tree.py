@@ -1,8 +1,9 @@
 """The parsed expression tree. Nodes are frozen (hashable) so that values can be cached."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator, Union
+from dataclasses import dataclass, field, fields
+from dataclasses import replace as dataclass_replace
+from typing import Callable, Iterator, Union
 
 
 class MathError(ValueError):
@@ -49,8 +50,12 @@ class Div:
 
 @dataclass(frozen=True)
 class Pow:
+    """`grouped`: the base was written in parentheses, `(x_i - f(r(x_i)))^2`, which a TA reads
+    as the squared norm when the base is a vector (see relations.Judge.read_vector_squares)."""
+
     base: "Node"
     exp: "Node"
+    grouped: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,22 @@ def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Sum):
         return tuple(n for n in (node.body, node.lower, node.upper) if n is not None)
     raise TypeError(node)
+
+
+def rebuild(node: Node, replace: "Callable[[Node], Node]") -> Node:
+    """The tree with `replace` applied bottom-up to every node (unchanged parts are shared)."""
+    changes: dict[str, object] = {}
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            new = tuple(rebuild(v, replace) for v in value)
+            if any(a is not b for a, b in zip(new, value)):
+                changes[f.name] = new
+        elif not isinstance(value, (str, float, bool, type(None))):
+            new_node = rebuild(value, replace)
+            if new_node is not value:
+                changes[f.name] = new_node
+    return replace(dataclass_replace(node, **changes) if changes else node)
 
 
 def walk(node: Node) -> Iterator[Node]:

@@ -173,3 +173,17 @@ SHEET_SOLUTION = r"""\arg \min_{\alpha, \mathbf{u}} J(\mathbf{w}) = \arg \min_{\
 
 def test_the_sheets_own_solution_earns_12():
     assert points({"derivation": SHEET_SOLUTION})["ex2a.derivation"] == 12, feedback({"derivation": SHEET_SOLUTION}, "ex2a.derivation")
+
+
+def test_scalar_squares_are_not_read_as_norms():
+    answer = r"\frac{1}{N}\sum_i (u^\top x_i)^2"
+    assert points({"objective": answer})["ex2a.objective"] == 4
+    assert "‖v‖²" not in feedback({"objective": answer}, "ex2a.objective")
+
+
+def test_a_squared_vector_in_a_derivation_is_read_as_its_norm():
+    lines = [{"rel": "", "expr": r"J = \frac{1}{N}\sum_i (x_i - w w^\top x_i)^2"}] + MODEL[1:]
+    assert points({"derivation": lines})["ex2a.derivation"] == 12
+    assert "‖v‖²" in feedback({"derivation": lines}, "ex2a.derivation")
+    cubed = [{"rel": "", "expr": r"J = \frac{1}{N}\sum_i (x_i - w w^\top x_i)^3"}] + MODEL[1:]
+    assert "cannot raise a column vector" in feedback({"derivation": cubed}, "ex2a.derivation")

@@ -49,3 +49,29 @@ def test_objective_with_min_or_named_loss_earns_2(answer):
 
 def test_maximising_the_error_earns_0():
     assert score(r"\max_\theta \frac{1}{N}\sum_i \|x_i - f(r(x_i))\|^2")[0] == 0
+
+
+@pytest.mark.parametrize("answer", [
+    r"\frac{1}{N}\sum_{i=1}^N (x_i - f(r(x_i)))^2",
+    r"\frac{1}{N}\sum_i \left(f(r(x_i)) - x_i\right)^2",
+    "1/N sum_i (x_i - f(r(x_i)))**2",
+])
+def test_a_squared_vector_difference_is_read_as_the_squared_norm(answer):
+    points, feedback = score(answer)
+    assert points == 2, feedback
+    assert "‖v‖²" in feedback and (r"\left\|x_{i}" in feedback or r"\left\|f" in feedback)
+
+
+@pytest.mark.parametrize("answer", [
+    r"\frac{1}{N}\sum_i (x_i - f(r(x_i)))^3",
+    r"\frac{1}{N}\sum_i x_i^2",  # only (v)² in parentheses is read as a norm
+])
+def test_other_powers_of_vectors_stay_refused(answer):
+    points, feedback = score(answer)
+    assert points == 0 and "cannot raise a column vector to a power" in feedback
+    assert "‖v‖²" not in feedback
+
+
+def test_a_squared_vector_is_still_checked_against_the_target():
+    points, feedback = score(r"\frac{1}{N}\sum_i (r(x_i) - f(r(x_i)))^2")
+    assert points == 0 and "plain autoencoder" in feedback
