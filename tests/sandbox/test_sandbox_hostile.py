@@ -63,7 +63,7 @@ def test_reference_repo_files_and_worker_temp_files_are_invisible(tmp_path):
              "/etc/shadow", "/proc/1/environ", "/work/main/reference"]
     result = run_solution("""
         import os
-        def main(paths):
+        def main(paths, repo):
             readable = []
             for path in paths:
                 try:
@@ -74,8 +74,8 @@ def test_reference_repo_files_and_worker_temp_files_are_invisible(tmp_path):
                     readable.append(path)
                 except OSError:
                     pass
-            return {"readable": readable, "work": os.listdir("/work/main")}
-    """, args=[paths])
+            return {"readable": readable, "work": os.listdir(repo)}
+    """, args=[paths, str(REPO)])
     assert result.ok, result
     assert result.value["readable"] == []
     assert result.value["work"] == [".venv"]  # only the interpreter's site-packages is bound
@@ -85,7 +85,7 @@ def test_a_job_cannot_see_files_of_an_earlier_job():
     first = run_solution("""
         import os
         def main():
-            open("/tmp/left_behind.txt", "w").write("answers of student A")
+            open(os.path.join(os.environ["TMPDIR"], "left_behind.txt"), "w").write("answers of student A")
             return sorted(os.listdir("/job"))
     """, files={"student_a_weights.safetensors": b"A" * 10})
     assert first.ok and first.value == ["solution.py", "student_a_weights.safetensors"], first
@@ -171,7 +171,7 @@ def test_allocating_50_gb_is_a_memory_error(allocation):
     assert result.kind == "memory" and not result.ok, result
 
 
-@pytest.mark.parametrize("target", ["/tmp/big", "/job/big", "/big", "/dev/shm/big"])
+@pytest.mark.parametrize("target", ["/sandbox/tmp/big", "/job/big", "/big", "/dev/shm/big"])
 def test_writing_1_gb_fails_early(target):
     result = run_solution(f"""
         def main():

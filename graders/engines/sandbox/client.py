@@ -203,14 +203,14 @@ def _bwrap_argv(config: SandboxConfig) -> list[str]:
             argv += ["--ro-bind", tree, tree]
     argv += ["--ro-bind", str(ENGINE_DIR), "/sandbox/py/graders/engines/sandbox",
              "--ro-bind", str(config.kit_root), "/sandbox/kit",
-             "--dir", "/job", "--dir", "/tmp", "--remount-ro", "/", "--chdir", "/",
+             "--dir", "/job", "--dir", "/sandbox/tmp", "--remount-ro", "/", "--chdir", "/",
              "--clearenv"]
     # bwrap makes the parents of bind targets 0700: open them up for the job's uid
     parents = sorted({str(p) for i, arg in enumerate(argv[:-1]) if arg == "--ro-bind"
                       for p in Path(argv[i + 2]).parents if str(p) != "/"})
     mkdirs = [x for parent in parents for x in ("--perms", "0755", "--dir", parent)]
     argv[1:1] = mkdirs
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp",
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/sandbox/tmp",
            "PYTHONPATH": "/sandbox/py:/sandbox/kit", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONNOUSERSITE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1", "TORCH_NUM_THREADS": "1", **config.env}

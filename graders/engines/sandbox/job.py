@@ -25,7 +25,8 @@ from .protocol import ProtocolError, receive_message, result_frame, write_all
 from .seccomp_policy import install_job_filter
 
 WORKDIR = Path("/job")
-TMPDIR = "/tmp"
+# Not /tmp: the venv may live under /tmp (a CI clone), and a tmpfs there would hide it.
+TMPDIR = "/sandbox/tmp"
 RESULT_FD, SETUP_FD = 3, 4
 CHILD_KINDS = ("ok", "error", "memory", "refused", "output")
 
