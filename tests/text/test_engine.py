@@ -116,3 +116,16 @@ def test_threads_grading_at_once_get_the_marks_of_sequential_grading():
     with ThreadPoolExecutor(4) as pool:
         parallel = list(pool.map(lambda r: grader(r.item, "clauses")(r.answer), sample))
     assert parallel == sequential
+
+
+def test_loading_the_model_prints_no_progress_bar_or_load_report(capfd):
+    from transformers.utils import logging as hf_logging
+
+    bars, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    capfd.readouterr()
+    model = embedding._load_uncached()
+    out, err = capfd.readouterr()
+    assert model.encode(["x"]).shape == (1, 384)
+    assert "Loading weights" not in err + out and "LOAD REPORT" not in err + out, err
+    # the quiet settings hold only while loading
+    assert (hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()) == (bars, level)

@@ -6,11 +6,13 @@ texts) so that a fresh `autograder grade` process only embeds the student's answ
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
@@ -59,7 +61,31 @@ def _load_uncached() -> "SentenceTransformer":
     torch.set_num_threads(1)
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(model_dir()), device="cpu")
+    with _quiet_load():
+        return SentenceTransformer(str(model_dir()), device="cpu")
+
+
+@contextmanager
+def _quiet_load() -> Iterator[None]:
+    """No "Loading weights" progress bar and no load report on stderr for every cold process:
+    transformers logs at ERROR only while the model loads (a failed load still raises, and
+    errors are still logged); both settings are put back afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    level = hf_logging.get_verbosity()
+    st_logger = logging.getLogger("sentence_transformers")
+    st_level = st_logger.level
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    st_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        st_logger.setLevel(st_level)
+        hf_logging.set_verbosity(level)
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
 
 
 def encode_uncached(texts: Sequence[str], model: "SentenceTransformer | None" = None) -> np.ndarray:
