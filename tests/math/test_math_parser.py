@@ -136,3 +136,12 @@ def test_natural_log_notations(text):
 def test_bad_log_bases_are_refused(text, message):
     with pytest.raises(MathError, match=message):
         read(text)
+
+
+def test_component_indices_are_read_as_indices():
+    vocab = Vocabulary(symbols=VOCAB.symbols | {"d"}, functions=VOCAB.functions, indices=VOCAB.indices,
+                       components=frozenset({"j", "k", "l"}))
+    tree = parse_expression(r"\sum_{l=1}^{d} z_l^2", vocab)[1]
+    assert tree == Sum("l", Pow(Sym("z", "l"), Num(2.0, "2")), Num(1.0, "1"), Sym("d"))
+    with pytest.raises(MathError, match="not a summation index"):
+        read(r"\sum_l z_l^2")  # l is not a component index in VOCAB

@@ -5,14 +5,18 @@ rules, so `w w` is refused while `w w^T x_i` is a vector. Sums over i or c' are 
 that index's axis."""
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 from graders.engines.math.space import Env
 from graders.engines.math.tree import (
-    Add, Call, Div, Func, MathError, Mul, Neg, Node, Norm, Num, Pow, Sum, Sym, Transpose,
+    Add, Call, Div, Func, MathError, Mul, Neg, Node, Norm, Num, Pow, Sum, Sym, Transpose, walk,
 )
 
 MAX_ELEMENTS = 4_000_000
+# Component indices bound by enclosing sums over the dimension: `\sum_j z_j^2` binds j to 0..d-1.
+Bound = Mapping[str, int]
 
 
 def _kind(a: np.ndarray) -> str:
@@ -38,16 +42,16 @@ def _check_size(a: np.ndarray) -> np.ndarray:
 
 def evaluate(node: Node, env: Env) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return _eval(node, env)
+        return _eval(node, env, {})
 
 
-def _eval(node: Node, env: Env) -> np.ndarray:  # noqa: C901 - one dispatch over node types
+def _eval(node: Node, env: Env, bound: Bound) -> np.ndarray:  # noqa: C901 - one dispatch over node types
     if isinstance(node, Num):
         return np.full((1,) * env.space.ndim, node.value)
     if isinstance(node, Sym):
-        return _symbol(node, env)
+        return _symbol(node, env, bound)
     if isinstance(node, Add):
-        values = [_eval(t, env) for t in node.terms]
+        values = [_eval(t, env, bound) for t in node.terms]
         shapes = {v.shape[-2:] for v in values}
         if len(shapes) > 1:
             kinds = sorted({_kind(v) for v in values})
@@ -57,46 +61,53 @@ def _eval(node: Node, env: Env) -> np.ndarray:  # noqa: C901 - one dispatch over
             total = total + v
         return _check_size(total)
     if isinstance(node, Neg):
-        return -_eval(node.arg, env)
+        return -_eval(node.arg, env, bound)
     if isinstance(node, Mul):
-        return _check_size(_multiply(_eval(node.left, env), _eval(node.right, env), node.dot))
+        return _check_size(_multiply(_eval(node.left, env, bound), _eval(node.right, env, bound), node.dot))
     if isinstance(node, Div):
-        num, den = _eval(node.num, env), _eval(node.den, env)
+        num, den = _eval(node.num, env, bound), _eval(node.den, env, bound)
         if not _is_scalar(den):
             raise MathError(f"cannot divide by {_kind(den)}")
         return _check_size(num / den)
     if isinstance(node, Pow):
-        base, exp = _eval(node.base, env), _eval(node.exp, env)
+        base, exp = _eval(node.base, env, bound), _eval(node.exp, env, bound)
         if not _is_scalar(exp):
             raise MathError("an exponent must be a scalar")
         if not _is_scalar(base):
             raise MathError(f"cannot raise {_kind(base)} to a power (write the norm: ‖x‖² or xᵀx)")
         return _check_size(np.power(base, exp))
     if isinstance(node, Transpose):
-        return np.swapaxes(_eval(node.arg, env), -1, -2)
+        return np.swapaxes(_eval(node.arg, env, bound), -1, -2)
     if isinstance(node, Norm):
-        arg = _eval(node.arg, env)
+        arg = _eval(node.arg, env, bound)
         return np.sqrt(np.sum(arg * arg, axis=(-2, -1), keepdims=True))
     if isinstance(node, Func):
-        return _function(node, env)
+        return _function(node, env, bound)
     if isinstance(node, Call):
-        arg = _eval(node.arg, env)
+        arg = _eval(node.arg, env, bound)
         if arg.shape[-1] != 1 or arg.shape[-2] != env.group["d"]:
             raise MathError(f"{node.name} applies to a vector, not to {_kind(arg)}")
         arg = np.broadcast_to(arg, np.broadcast_shapes(arg.shape, (env.batch,) + (1,) * (arg.ndim - 1)))
         return env.value(node.name)(arg)
     if isinstance(node, Sum):
-        return _sum(node, env)
+        return _sum(node, env, bound)
     raise MathError(f"cannot evaluate {type(node).__name__}")
 
 
-def _symbol(node: Sym, env: Env) -> np.ndarray:
+def _symbol(node: Sym, env: Env, bound: Bound) -> np.ndarray:
     space = env.space
     spec = space.symbols[node.name]
     if spec.family is None:
-        if node.index is not None:
-            raise MathError(f"'{node.name}' has no index here, but '{node.name}_{node.index}' was written")
-        return env.value(node.name)
+        if node.index is None:
+            return env.value(node.name)
+        value = env.value(node.name)
+        is_vector = value.shape[-1] == 1 and value.shape[-2] > 1
+        if node.index in bound and is_vector:
+            position = bound[node.index]
+            return value[..., position:position + 1, :]
+        if is_vector and node.index in space.components:
+            raise MathError(f"'{node.name}_{node.index}' is a component of {node.name}: sum it over {node.index} = 1..d (\\sum_{node.index})")
+        raise MathError(f"'{node.name}' has no index here, but '{node.name}_{node.index}' was written")
     if node.index is None and spec.unindexed == "common":
         return np.take(env.value(node.name), [0], axis=space.axis(space.families[spec.family][0]))
     if node.index is None:
@@ -121,8 +132,8 @@ def _multiply(a: np.ndarray, b: np.ndarray, dot: bool) -> np.ndarray:
     raise MathError(f"cannot multiply {_kind(a)} by {_kind(b)}{hint}")
 
 
-def _function(node: Func, env: Env) -> np.ndarray:
-    args = [_eval(a, env) for a in node.args]
+def _function(node: Func, env: Env, bound: Bound) -> np.ndarray:
+    args = [_eval(a, env, bound) for a in node.args]
     if node.name in ("cossim", "inner"):
         a, b = args
         if a.shape[-1] != 1 or b.shape[-1] != 1 or a.shape[-2] != b.shape[-2] or _is_scalar(a):
@@ -149,8 +160,38 @@ def _function(node: Func, env: Env) -> np.ndarray:
     return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "cos": np.cos}[node.name](arg)
 
 
-def _sum(node: Sum, env: Env) -> np.ndarray:
+def _component_use(node: Sum, env: Env) -> bool:
+    """Whether the sum's index picks components of unindexed vectors (`\\sum_j z_j^2`) rather
+    than members of an index family (`\\sum_{c'} w_{c'}`, `\\sum_i x_i`)."""
     space = env.space
+    indexed = [n for n in walk(node.body) if isinstance(n, Sym) and n.index == node.index]
+    components = [n for n in indexed if space.symbols[n.name].family is None]
+    members = [n for n in indexed if space.symbols[n.name].family is not None]
+    if components and members:
+        raise MathError(
+            f"'{node.index}' indexes both the components of {components[0].name} and {members[0].name}_{node.index}: use another letter for one of them"
+        )
+    if not components and node.index not in space.index_names:
+        raise MathError(f"'{node.index}' is not a summation index here (use one of {', '.join(sorted(space.index_names))})")
+    return bool(components)
+
+
+def _component_sum(node: Sum, env: Env, bound: Bound) -> np.ndarray:
+    space = env.space
+    if node.lower is not None and not (isinstance(node.lower, Num) and node.lower.value == 1):
+        raise MathError(f"the sum over the components {node.index} must start at 1")
+    if node.upper is not None and not (isinstance(node.upper, Sym) and space.symbols[node.upper.name].size_of == "d"):
+        raise MathError(f"the sum over the components {node.index} must run up to the dimension d")
+    total = _eval(node.body, env, {**bound, node.index: 0})
+    for position in range(1, env.group["d"]):
+        total = total + _eval(node.body, env, {**bound, node.index: position})
+    return total
+
+
+def _sum(node: Sum, env: Env, bound: Bound) -> np.ndarray:
+    space = env.space
+    if node.index not in bound and _component_use(node, env):
+        return _check_size(_component_sum(node, env, bound))
     family = space.family_of(node.index)
     if node.lower is not None and not (isinstance(node.lower, Num) and node.lower.value == 1):
         raise MathError(f"the sum over {node.index} must start at 1")
@@ -158,7 +199,7 @@ def _sum(node: Sum, env: Env) -> np.ndarray:
         upper = node.upper
         if not (isinstance(upper, Sym) and space.symbols[upper.name].size_of == family):
             raise MathError(f"the sum over {node.index} must run over the whole range (up to its count)")
-    body = _eval(node.body, env)
+    body = _eval(node.body, env, bound)
     axis = space.axis(node.index)
     if body.shape[axis] == 1:  # the summand does not depend on the index: it is counted N times
         return body * env.size(family)

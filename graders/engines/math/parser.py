@@ -33,6 +33,7 @@ class Vocabulary:
     symbols: frozenset[str]
     functions: frozenset[str] = frozenset()
     indices: frozenset[str] = frozenset()
+    components: frozenset[str] = frozenset()  # index names for vector components (z_j in sum_j z_j^2)
     function_subscripts: frozenset[str] = frozenset({"theta", "phi"})
     # `phi(x)` -> z, `f(x)` -> logit: the sheet's notation for a symbol, as (head, argument, symbol)
     applications: tuple[tuple[str, str, str], ...] = ()
@@ -155,13 +156,18 @@ class Parser:
         self.take()
         names: list[str] = []
         level = 1
+        in_domain = False  # after `\\in` (u ∈ ℝ^d) until the next comma: not a variable
         while level:
             tok = self.take()
             if tok.kind == "{":
                 level += 1
             elif tok.kind == "}":
                 level -= 1
-            elif tok.kind in ("name", "cmd") and tok.text in self.vocab.symbols and tok.text not in names:
+            elif tok.kind == "cmd" and tok.text == "in":
+                in_domain = True
+            elif tok.kind == "op" and tok.text == "," and level == 1:
+                in_domain = False
+            elif tok.kind in ("name", "cmd") and tok.text in self.vocab.symbols and tok.text not in names and not in_domain:
                 names.append(tok.text)
         return tuple(names)
 
@@ -244,7 +250,7 @@ class Parser:
     def attach_subscript(self, node: Node, tok: Token) -> Node:
         index = self.read_index()
         if isinstance(node, Sym) and node.index is None:
-            if index not in self.vocab.indices:
+            if index not in self.vocab.indices | self.vocab.components:
                 raise MathError(f"'{node.name}_{index}' {where(tok.pos)}: '{index}' is not an index here (use one of {', '.join(sorted(self.vocab.indices))})")
             return Sym(node.name, index, node.shown)
         if index == "2" and (isinstance(node, Norm) or isinstance(node, Pow) and isinstance(node.base, Norm)):
@@ -598,7 +604,7 @@ class Parser:
             tok = self.take()
             self.expect("}", "'}'")
         text = tok.text + self.read_primes()
-        if text not in self.vocab.indices:
+        if text not in self.vocab.indices | self.vocab.components:
             raise MathError(f"'{text}' {where(tok.pos)} is not a summation index here (use one of {', '.join(sorted(self.vocab.indices))})")
         return text
 

@@ -69,6 +69,7 @@ class Space:
     functions: dict[str, FunctionSpec]
     variables: list[str]
     applications: dict[str, tuple[str, str]] = field(default_factory=dict)  # head -> (argument, symbol)
+    components: frozenset[str] = frozenset()  # index names for the components of a vector: z_j
 
     @classmethod
     def load(cls, path: Path) -> "Space":
@@ -85,6 +86,7 @@ class Space:
             functions=functions,
             variables=list(data.get("variables", [])),
             applications={head: (spec["argument"], spec["means"]) for head, spec in data.get("applications", {}).items()},
+            components=frozenset(data.get("components", [])),
         )
         space.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         return space
@@ -108,6 +110,7 @@ class Space:
             symbols=frozenset(self.symbols),
             functions=frozenset(self.functions),
             indices=frozenset(self.index_names),
+            components=self.components,
             applications=tuple((head, arg, symbol) for head, (arg, symbol) in self.applications.items()),
         )
 

@@ -40,6 +40,36 @@ def test_tau_in_any_notation_earns_8(answer):
     assert points({"tau": answer})["ex1a.tau"] == 8
 
 
+@pytest.mark.parametrize("answer", [
+    "1/sqrt(sum_j z_j^2)", r"\frac{1}{\sqrt{\sum_{j=1}^{d} z_j^2}}", r"(\sum_i z_i^2)^{-1/2}", r"1/\sqrt{\sum_{k=1}^d z_k z_k}",
+])
+def test_tau_in_component_notation_earns_8(answer):
+    """z_j is the j-th component of z when j is summed over the dimension d (j, k are also
+    class indices in ex1: how the index is used decides)."""
+    item = grade({"tau": answer})["ex1a.tau"]
+    assert item.score == 8, item.feedback
+
+
+@pytest.mark.parametrize("answer,message", [
+    ("1/z_j", "sum it over j"),
+    (r"1/\sqrt{\sum_j w_j z_j}", "use another letter"),
+    (r"1/\sqrt{\sum_{j=1}^{C} z_j^2}", "up to the dimension d"),
+    (r"\frac{1}{\sum_j z_j^2}", "1/‖z‖²"),
+    (r"\frac{1}{\sqrt{\sum_j z_j}}", "does not equal τ"),
+])
+def test_component_notation_mistakes(answer, message):
+    item = grade({"tau": answer})["ex1a.tau"]
+    assert item.score == 0 and message in item.feedback, item.feedback
+
+
+def test_class_sums_keep_their_meaning_next_to_component_sums():
+    lines = [{"rel": "", "expr": r"\frac{\exp(w_c^T z + b_c)}{\sum_j \exp(w_j^T z + b_j)}"},
+             {"rel": "=", "expr": r"\frac{\exp(\sum_k w_{ck} z_k)}{\sum_j \exp(w_j^T z)}"}]
+    item = grade({"derivation": lines})["ex1a.derivation"]
+    assert "✓ It starts at" in item.feedback
+    assert "line 2" in item.feedback  # w_{ck} (two indices) is not notation the engine reads
+
+
 @pytest.mark.parametrize("answer,hint", [
     ("norm(z)", "inverse of τ"),
     ("z^T z", "‖z‖²"),

@@ -187,3 +187,11 @@ def test_a_squared_vector_in_a_derivation_is_read_as_its_norm():
     assert "‖v‖²" in feedback({"derivation": lines}, "ex2a.derivation")
     cubed = [{"rel": "", "expr": r"J = \frac{1}{N}\sum_i (x_i - w w^\top x_i)^3"}] + MODEL[1:]
     assert "cannot raise a column vector" in feedback({"derivation": cubed}, "ex2a.derivation")
+
+
+def test_component_sums_next_to_data_sums():
+    """In ex2 i and j are data indices: x_i stays a data vector, while u_j (u has no data
+    index) is a component of u summed over the dimension d."""
+    assert points({"alpha": r"\sum_{j=1}^{d} u_j^2"})["ex2a.alpha"] == 4
+    assert "use another letter" in feedback({"objective": r"\sum_i u_i^\top x_i"}, "ex2a.objective")
+    assert points({"objective": r"\frac{1}{N}\sum_{i=1}^N (u^\top x_i)^2"})["ex2a.objective"] == 4
