@@ -1,5 +1,6 @@
-"""Math engine speed: one whole ex1 answer (tau, derivation, both entropy limits) and one whole
-ex2 answer (derivation, objective, alpha), graded by the cached engine vs a naive path that
+"""Math engine speed: one whole ex1 answer (tau, derivation, both entropy limits), the same in
+later notations (the sheet's one-string derivation, τ by components, entropy in bits) and one
+whole ex2 answer (derivation, objective, alpha), graded by the cached engine vs a naive path that
 parses the targets and samples the instantiations again for every answer. Same process, same
 answers. Every answer is distinct (a harmless `+ k - k` per line), so value caches do not hide
 the work. Goal: median <= 10 ms per answer on one core.
@@ -38,6 +39,19 @@ EX1 = {
     ],
     "entropy_tau_to_zero": "0 + {k} - {k}",
     "entropy_tau_to_infinity": r"\log C + {k} - {k}",
+}
+# The same ex1 answer in the notations the engine learned later: the sheet's own derivation as
+# one string (p ∝ numerator, then = the softmax), τ by components, the entropy in bits.
+EX1_NOTATIONS = {
+    "tau": r"\frac{1}{\sqrt{\sum_{j=1}^{d} z_j^2}} + {k} - {k}",
+    # A factor (k+1000)/(k+1000) = 1 keeps the lines distinct: `+ k - k` would erase softmax
+    # values near 1e-17 (‖z‖ up to 20), which matters to \propto.
+    "derivation": r"""p(c|\boldsymbol{x}) \propto \frac{{k}+1000}{{k}+1000} \exp(\boldsymbol{w}_{c}^{\top}\boldsymbol{z} + b_{c}) \\
+= \frac{{k}+1000}{{k}+1000} \frac{\exp(\boldsymbol{w}_{c}^{\top}\boldsymbol{z})\exp(b_{c})}{\sum_{c'}\exp(\boldsymbol{w}_{c'}^{\top}\boldsymbol{z})\exp(b_{c'})} \\
+\propto \frac{{k}+1000}{{k}+1000} \exp(\|\boldsymbol{w}_{c}\|\|\boldsymbol{z}\|\cos(\boldsymbol{w}_{c},\boldsymbol{z})) \\
+\Rightarrow \tau = \frac{{k}+1000}{{k}+1000} \frac{1}{\|\boldsymbol{z}\|}""",
+    "entropy_tau_to_zero": "0 + {k} - {k}",
+    "entropy_tau_to_infinity": r"\log_2 C + {k} - {k}",
 }
 EX2 = {
     "derivation": [
@@ -108,7 +122,7 @@ def main() -> None:
     ap.add_argument("--naive-runs", type=int, default=20)
     args = ap.parse_args()
     cached: dict[str, dict] = {}
-    for exercise, template in (("ex1", EX1), ("ex2", EX2)):
+    for label, exercise, template in (("ex1", "ex1", EX1), ("ex1 notations", "ex1", EX1_NOTATIONS), ("ex2", "ex2", EX2)):
         expected = float(len(template))
         grade_cached(exercise, cached, answers(template, -1))  # build checkers, sample once
         fast = [timed(lambda k=k: grade_cached(exercise, cached, answers(template, k)), expected) for k in range(args.runs)]
@@ -119,7 +133,7 @@ def main() -> None:
         for clock, pick in (("wall", 0), ("cpu", 1)):
             f_med, f_p95 = summary([t[pick] for t in fast])
             n_med, n_p95 = summary([t[pick] for t in naive])
-            print(f"{exercise} [{clock}]: cached median {f_med:.2f} ms  p95 {f_p95:.2f} ms  ({args.runs} answers) | "
+            print(f"{label} [{clock}]: cached median {f_med:.2f} ms  p95 {f_p95:.2f} ms  ({args.runs} answers) | "
                   f"naive median {n_med:.2f} ms  p95 {n_p95:.2f} ms  ({args.naive_runs}) | ratio naive/cached {n_med / f_med:.1f}x")
 
 
