@@ -145,3 +145,10 @@ def test_component_indices_are_read_as_indices():
     assert tree == Sum("l", Pow(Sym("z", "l"), Num(2.0, "2")), Num(1.0, "1"), Sym("d"))
     with pytest.raises(MathError, match="not a summation index"):
         read(r"\sum_l z_l^2")  # l is not a component index in VOCAB
+
+
+def test_an_expectation_over_an_index_is_a_mean():
+    tree = read(r"\mathbb{E}_{i}[\|x_i\|^2] + 1")
+    assert tree == Add((Sum("i", Pow(Norm(Sym("x", "i")), Num(2.0, "2")), mean=True), Num(1.0, "1")))
+    assert read(r"E_i \|x_i\|^2 \alpha") == Sum("i", Mul(Pow(Norm(Sym("x", "i")), Num(2.0, "2")), Sym("alpha")), mean=True)
+    assert read(r"E_i \|x_i\|^2") != read(r"\sum_i \|x_i\|^2")

@@ -190,7 +190,7 @@ def _component_sum(node: Sum, env: Env, bound: Bound) -> np.ndarray:
 
 def _sum(node: Sum, env: Env, bound: Bound) -> np.ndarray:
     space = env.space
-    if node.index not in bound and _component_use(node, env):
+    if not node.mean and node.index not in bound and _component_use(node, env):
         return _check_size(_component_sum(node, env, bound))
     family = space.family_of(node.index)
     if node.lower is not None and not (isinstance(node.lower, Num) and node.lower.value == 1):
@@ -201,6 +201,8 @@ def _sum(node: Sum, env: Env, bound: Bound) -> np.ndarray:
             raise MathError(f"the sum over {node.index} must run over the whole range (up to its count)")
     body = _eval(node.body, env, bound)
     axis = space.axis(node.index)
+    if node.mean:
+        return body.mean(axis=axis, keepdims=True)
     if body.shape[axis] == 1:  # the summand does not depend on the index: it is counted N times
         return body * env.size(family)
     return body.sum(axis=axis, keepdims=True)

@@ -425,6 +425,9 @@ class Parser:
         if text == "sum":
             self.take()
             return self.summation(tok)
+        if text == "E" and text not in self.vocab.symbols and self.at("op", "_", k=1):
+            self.take()
+            return self.expectation(tok)
         if text in self.vocab.functions:
             self.take()
             return self.call(text, tok)
@@ -475,6 +478,9 @@ class Parser:
         if text == "sum":
             self.take()
             return self.summation(tok)
+        if text == "mathbb" and [t.text for t in self.toks[self.i + 1:self.i + 5]] == ["{", "E", "}", "_"]:
+            self.i += 4
+            return self.expectation(tok)
         if text in WRAPPERS:
             self.take()
             if text in ("operatorname", "mathrm") and self.at("{"):
@@ -596,6 +602,25 @@ class Parser:
             upper = self.group_argument(tok) if self.at("{") else self.parse_primary()
         body = self.parse_term()
         return Sum(index, body, lower, upper)
+
+    def expectation(self, tok: Token) -> Node:
+        """`\\mathbb{E}_i[...]`, `E_i(...)`: the mean over a data index, 1/N Σ_i ...; an
+        expectation over anything else (E_r over rotations) is not notation the engine reads."""
+        self.sums += 1
+        if self.sums > MAX_SUMS:
+            raise MathError(f"too many sums (at most {MAX_SUMS})")
+        self.expect("op", "'_'")
+        if self.at("{"):
+            self.take()
+            name = self.take()
+            self.expect("}", "'}'")
+        else:
+            name = self.take()
+        if name.text not in self.vocab.indices:
+            raise MathError(f"E_{name.text} {where(tok.pos)}: an expectation is accepted over a data index only (E_i[...] for 1/N Σ_i ...)")
+        # E_i[a] b is E[a]·b; without brackets it binds the product that follows, as Σ_i does.
+        body = self.parse_primary() if self.at("[") or self.at("(") else self.parse_term()
+        return Sum(name.text, body, mean=True)
 
     def read_index_name(self) -> str:
         tok = self.take()

@@ -61,6 +61,8 @@ def latex(node: Node) -> str:  # noqa: C901 - one dispatch over node types
         return f"{_FUNCS[node.name]}\\left({latex(node.args[0])}\\right)"
     if isinstance(node, Call):
         return f"{_name(node.name)}\\left({latex(node.arg)}\\right)"
+    if isinstance(node, Sum) and node.mean:
+        return f"\\mathbb{{E}}_{{{node.index}}}\\left[{latex(node.body)}\\right]"
     if isinstance(node, Sum):
         sub = node.index + ("=" + latex(node.lower) if node.lower is not None else "")
         sup = f"^{{{latex(node.upper)}}}" if node.upper is not None else ""

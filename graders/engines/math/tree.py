@@ -87,10 +87,13 @@ class Call:
 
 @dataclass(frozen=True)
 class Sum:
+    """A sum over an index; `mean` makes it the average (E_i[...] = 1/N Σ_i ...)."""
+
     index: str
     body: "Node"
     lower: "Node | None" = None
     upper: "Node | None" = None
+    mean: bool = False
 
 
 Node = Union[Num, Sym, Add, Neg, Mul, Div, Pow, Transpose, Norm, Func, Call, Sum]

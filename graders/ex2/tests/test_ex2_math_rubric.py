@@ -195,3 +195,10 @@ def test_component_sums_next_to_data_sums():
     assert points({"alpha": r"\sum_{j=1}^{d} u_j^2"})["ex2a.alpha"] == 4
     assert "use another letter" in feedback({"objective": r"\sum_i u_i^\top x_i"}, "ex2a.objective")
     assert points({"objective": r"\frac{1}{N}\sum_{i=1}^N (u^\top x_i)^2"})["ex2a.objective"] == 4
+
+
+def test_an_expectation_over_the_data_is_the_mean():
+    start = [{"rel": "", "expr": r"J = \mathbb{E}_i\left[\|x_i - w w^\top x_i\|^2\right]"}]
+    assert points({"derivation": start + MODEL[1:]})["ex2a.derivation"] == 12
+    twice = [{"rel": "", "expr": r"J = 2\mathbb{E}_i\left[\|x_i - w w^\top x_i\|^2\right]"}]
+    assert "The first line is not" in feedback({"derivation": twice + MODEL[1:]}, "ex2a.derivation")

@@ -75,3 +75,19 @@ def test_other_powers_of_vectors_stay_refused(answer):
 def test_a_squared_vector_is_still_checked_against_the_target():
     points, feedback = score(r"\frac{1}{N}\sum_i (r(x_i) - f(r(x_i)))^2")
     assert points == 0 and "plain autoencoder" in feedback
+
+
+@pytest.mark.parametrize("answer", [
+    r"\mathbb{E}_{i}\left[\|x_i - f(r(x_i))\|^2\right]", r"E_i[\|f(r(x_i)) - x_i\|^2]", r"\mathbb{E}_i \|x_i - f(r(x_i))\|^2",
+])
+def test_the_mean_over_the_data_as_an_expectation_earns_2(answer):
+    points, feedback = score(answer)
+    assert points == 2, feedback
+    assert r"\mathbb{E}_{i}" in feedback
+
+
+def test_an_expectation_is_still_checked_and_only_over_a_data_index():
+    points, feedback = score(r"\mathbb{E}_i[\|r(x_i) - f(r(x_i))\|^2]")
+    assert points == 0 and "plain autoencoder" in feedback
+    points, feedback = score(r"\mathbb{E}_r[\|x_i - f(r(x_i))\|^2]")
+    assert points == 0 and "over a data index only" in feedback
