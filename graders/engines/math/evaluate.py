@@ -94,7 +94,19 @@ def _eval(node: Node, env: Env, bound: Bound) -> np.ndarray:  # noqa: C901 - one
     raise MathError(f"cannot evaluate {type(node).__name__}")
 
 
+def _component(value: np.ndarray, written: str, index: str, bound: Bound) -> np.ndarray:
+    """Component `index` (bound by an enclosing sum over the dimension) of a column vector."""
+    if not (value.shape[-1] == 1 and value.shape[-2] > 1):
+        raise MathError(f"'{written}': only a vector has components")
+    if index not in bound:
+        raise MathError(f"'{written}' is a component: sum it over {index} = 1..d (\\sum_{index})")
+    return value[..., bound[index]:bound[index] + 1, :]
+
+
 def _symbol(node: Sym, env: Env, bound: Bound) -> np.ndarray:
+    if node.component is not None:
+        whole = _symbol(Sym(node.name, node.index), env, bound)
+        return _component(whole, f"{node.name}_{{{node.index},{node.component}}}", node.component, bound)
     space = env.space
     spec = space.symbols[node.name]
     if spec.family is None:
@@ -102,11 +114,8 @@ def _symbol(node: Sym, env: Env, bound: Bound) -> np.ndarray:
             return env.value(node.name)
         value = env.value(node.name)
         is_vector = value.shape[-1] == 1 and value.shape[-2] > 1
-        if node.index in bound and is_vector:
-            position = bound[node.index]
-            return value[..., position:position + 1, :]
-        if is_vector and node.index in space.components:
-            raise MathError(f"'{node.name}_{node.index}' is a component of {node.name}: sum it over {node.index} = 1..d (\\sum_{node.index})")
+        if is_vector and (node.index in bound or node.index in space.components):
+            return _component(value, f"{node.name}_{node.index}", node.index, bound)
         raise MathError(f"'{node.name}' has no index here, but '{node.name}_{node.index}' was written")
     if node.index is None and spec.unindexed == "common":
         return np.take(env.value(node.name), [0], axis=space.axis(space.families[spec.family][0]))
@@ -164,9 +173,9 @@ def _component_use(node: Sum, env: Env) -> bool:
     """Whether the sum's index picks components of unindexed vectors (`\\sum_j z_j^2`) rather
     than members of an index family (`\\sum_{c'} w_{c'}`, `\\sum_i x_i`)."""
     space = env.space
-    indexed = [n for n in walk(node.body) if isinstance(n, Sym) and n.index == node.index]
-    components = [n for n in indexed if space.symbols[n.name].family is None]
-    members = [n for n in indexed if space.symbols[n.name].family is not None]
+    syms = [n for n in walk(node.body) if isinstance(n, Sym)]
+    components = [n for n in syms if n.component == node.index or n.index == node.index and space.symbols[n.name].family is None]
+    members = [n for n in syms if n.index == node.index and space.symbols[n.name].family is not None]
     if components and members:
         raise MathError(
             f"'{node.index}' indexes both the components of {components[0].name} and {members[0].name}_{node.index}: use another letter for one of them"

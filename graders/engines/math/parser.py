@@ -250,12 +250,24 @@ class Parser:
     def attach_subscript(self, node: Node, tok: Token) -> Node:
         index = self.read_index()
         if isinstance(node, Sym) and node.index is None:
+            pair = self.index_and_component(index)
+            if pair is not None:
+                return Sym(node.name, pair[0], node.shown, component=pair[1])
             if index not in self.vocab.indices | self.vocab.components:
                 raise MathError(f"'{node.name}_{index}' {where(tok.pos)}: '{index}' is not an index here (use one of {', '.join(sorted(self.vocab.indices))})")
             return Sym(node.name, index, node.shown)
         if index == "2" and (isinstance(node, Norm) or isinstance(node, Pow) and isinstance(node.base, Norm)):
             return node  # ‖x‖_2 and ‖x‖^2_2: the Euclidean norm
         raise MathError(f"a subscript '_{index}' {where(tok.pos)} that is not understood here")
+
+    def index_and_component(self, text: str) -> tuple[str, str] | None:
+        """`x_{ij}`, `x_{i,j}`: an index, then a component index (component j of x_i)."""
+        if text in self.vocab.indices | self.vocab.components:
+            return None
+        first, _, second = text.partition(",") if "," in text else (text[:1], "", text[1:])
+        if first in self.vocab.indices and second in self.vocab.components:
+            return first, second
+        return None
 
     def read_index(self) -> str:
         """The text of a subscript: one token (plus primes), or a {...} group of them."""

@@ -26,7 +26,8 @@ def latex(node: Node) -> str:  # noqa: C901 - one dispatch over node types
     if isinstance(node, Num):
         return node.text
     if isinstance(node, Sym):
-        return (node.shown or _name(node.name)) + (f"_{{{node.index}}}" if node.index else "")
+        index = f"{node.index},{node.component}" if node.component else node.index
+        return (node.shown or _name(node.name)) + (f"_{{{index}}}" if index else "")
     if isinstance(node, Add):
         out = latex(node.terms[0])
         for term in node.terms[1:]:

@@ -21,6 +21,7 @@ class Sym:
     name: str
     index: str | None = None
     shown: str | None = field(default=None, compare=False)  # how the student wrote it: f(x) for logit
+    component: str | None = None  # x_{ij}: component j of the data vector x_i
 
 
 @dataclass(frozen=True)

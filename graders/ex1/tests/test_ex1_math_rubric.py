@@ -66,8 +66,10 @@ def test_class_sums_keep_their_meaning_next_to_component_sums():
     lines = [{"rel": "", "expr": r"\frac{\exp(w_c^T z + b_c)}{\sum_j \exp(w_j^T z + b_j)}"},
              {"rel": "=", "expr": r"\frac{\exp(\sum_k w_{ck} z_k)}{\sum_j \exp(w_j^T z)}"}]
     item = grade({"derivation": lines})["ex1a.derivation"]
-    assert "✓ It starts at" in item.feedback
-    assert "line 2" in item.feedback  # w_{ck} (two indices) is not notation the engine reads
+    assert "✓ It starts at" in item.feedback and "Every step is valid" in item.feedback, item.feedback
+    assert "w_{c,k}" in item.feedback  # w_{ck}: component k of w_c
+    wrong = [lines[0], {"rel": "=", "expr": r"\frac{\exp(\sum_k w_{ck} z_c)}{\sum_j \exp(w_j^T z)}"}]
+    assert "First wrong step: line 2" in grade({"derivation": wrong})["ex1a.derivation"].feedback
 
 
 @pytest.mark.parametrize("answer,hint", [

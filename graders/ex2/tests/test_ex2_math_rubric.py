@@ -202,3 +202,17 @@ def test_an_expectation_over_the_data_is_the_mean():
     assert points({"derivation": start + MODEL[1:]})["ex2a.derivation"] == 12
     twice = [{"rel": "", "expr": r"J = 2\mathbb{E}_i\left[\|x_i - w w^\top x_i\|^2\right]"}]
     assert "The first line is not" in feedback({"derivation": twice + MODEL[1:]}, "ex2a.derivation")
+
+
+@pytest.mark.parametrize("answer", [r"\frac{1}{N}\sum_i (\sum_j u_j x_{ij})^2", r"\frac{1}{N}\sum_{i=1}^N (\sum_{k=1}^d u_k x_{i,k})^2"])
+def test_components_of_data_vectors(answer):
+    assert points({"objective": answer})["ex2a.objective"] == 4, feedback({"objective": answer}, "ex2a.objective")
+
+
+@pytest.mark.parametrize("answer,message", [
+    (r"\frac{1}{N}\sum_i x_{ij}", "sum it over j"),
+    (r"\frac{1}{N}\sum_i (\sum_i u_i x_{ii})^2", "use another letter"),
+])
+def test_component_mistakes_in_ex2(answer, message):
+    assert points({"objective": answer})["ex2a.objective"] == 0
+    assert message in feedback({"objective": answer}, "ex2a.objective")
