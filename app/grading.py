@@ -186,25 +186,38 @@ def grade_claimed(
         time.sleep(delay_seconds)  # test-only hook (settings.debug_grade_delay_seconds)
     workdir = Path(tempfile.mkdtemp(prefix=f"grade-{submission_id[:8]}-", dir=store.tmp_dir))
     try:
-        # Graders get private copies under the names students gave them (the suffix says
-        # whether weights are safetensors or .pt); the stored blobs stay untouched.
-        paths: dict[str, Path] = {}
-        for name, filename, sha256 in files:
-            target = workdir / name / Path(filename).name
-            target.parent.mkdir()
-            shutil.copyfile(store.path(sha256), target)
-            paths[name] = target
-        try:
-            result = grader_for(exercise).grade(answers, paths, submission_id)
-        except TimeLimitExceeded:
-            message = "Grading took longer than the time limit; a TA will look at it."
-            return write_failure(sessions, submission_id, token, message)
-        except graders.UnknownExercise:
-            return write_failure(sessions, submission_id, token, f"exercise {exercise!r} no longer exists")
-        except Exception as exc:
-            log.exception("grading %s (%s) failed", submission_id, exercise)
-            message = f"The grader failed ({type(exc).__name__}); a TA has been notified and will grade it by hand."
-            return write_failure(sessions, submission_id, token, message)
-        return write_result(sessions, submission_id, token, result)
+        outcome = _run_grader(store, grader_for, exercise, answers, files, submission_id, workdir)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)  # before the result is visible
+    if isinstance(outcome, str):
+        return write_failure(sessions, submission_id, token, outcome)
+    return write_result(sessions, submission_id, token, outcome)
+
+
+def _run_grader(
+    store: BlobStore,
+    grader_for: GraderLookup,
+    exercise: str,
+    answers: dict,
+    files: list[tuple[str, str, str]],
+    submission_id: str,
+    workdir: Path,
+) -> GradeResult | str:
+    """The grade, or the message a failed submission shows."""
+    # Graders get private copies under the names students gave them (the suffix says
+    # whether weights are safetensors or .pt); the stored blobs stay untouched.
+    paths: dict[str, Path] = {}
+    for name, filename, sha256 in files:
+        target = workdir / name / Path(filename).name
+        target.parent.mkdir()
+        shutil.copyfile(store.path(sha256), target)
+        paths[name] = target
+    try:
+        return grader_for(exercise).grade(answers, paths, submission_id)
+    except TimeLimitExceeded:
+        return "Grading took longer than the time limit; a TA will look at it."
+    except graders.UnknownExercise:
+        return f"exercise {exercise!r} no longer exists"
+    except Exception as exc:
+        log.exception("grading %s (%s) failed", submission_id, exercise)
+        return f"The grader failed ({type(exc).__name__}); a TA has been notified and will grade it by hand."

@@ -144,7 +144,7 @@ def test_ta_dashboard_renders_tables_and_histograms(server, browser, add_user_sq
 
 def test_ex4_uploads_from_the_page_arrive_under_the_names_the_exercise_accepts(start_server, browser,
                                                                               add_user_sqlite, tmp_path):
-    from ta.scripted import ScriptedGraders
+    from tests.scripted import ScriptedGraders
 
     base = start_server(ScriptedGraders())
     alice = add_user_sqlite("student", "Alice Student")

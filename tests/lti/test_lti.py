@@ -15,7 +15,7 @@ from app.lti.config import LTI_CONFIG_ENV
 from app.models import LtiGradeTarget, LtiIdentity, User
 from app.policies import POLICIES_FILE_ENV
 
-from ta.scripted import ScriptedGraders
+from tests.scripted import ScriptedGraders
 
 from .platform import SCORE_MEDIA_TYPE, FakePlatform, rsa_pem_pair
 

@@ -1,6 +1,6 @@
 """Fixtures for the TA/LMS tests (on top of tests/conftest.py: `make_client`, `add_user`, ...).
 
-- `scripted`: the scripted grader (tests/ta/scripted.py); `ta_api`: the app grading with it.
+- `scripted`: the scripted grader (tests/scripted.py); `ta_api`: the app grading with it.
 - `policies(yaml_text)`: point AUTOGRADER_POLICIES_FILE at a policy file for this test.
 - `submit(api, account, answers, exercise="ex2")`: submit and wait for the grade."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from app.policies import POLICIES_FILE_ENV
 
-from .scripted import ScriptedGraders
+from tests.scripted import ScriptedGraders
 
 # Generous limits, so that tests which are not about policies never meet one.
 OPEN_POLICY = "defaults: {counts: best, rate_limit: null, max_attempts: null}\n"
