@@ -1,4 +1,4 @@
-"""`python -m graders.ex4.bench`: wall time per ex4 item through the warm sandbox (reference
+"""`python bench/bench_ex4.py`: wall time per ex4 item through the warm sandbox (reference
 files), against the same task run in this process on the same trusted files (the baseline:
 what the sandbox adds is the ratio). Prints median and p95 in ms."""
 from __future__ import annotations
