@@ -3,6 +3,9 @@
 An exercise folder declares its symbols in `math.yaml`: shape (scalar/vector), index family
 (w_c over classes, x_i over data points), how to sample them, which are optimisation variables,
 and derived symbols written in the math language itself (`S: 1/N sum_i x_i x_i^T`).
+`components` lists the index names that may pick a vector's components (sum_{j=1}^d z_j^2,
+x_{ij}; a sum over components has no index axis: the evaluator loops over the d rows), and
+`unindexed: common` lets a bare symbol of an equally sampled family stand for its shared value.
 
 Each *group* fixes the dimension d and the index ranges; within a group the batch axis holds
 `datasets × draws` instantiations: data (x_i, z, w_c...) are drawn per dataset, optimisation
