@@ -9,6 +9,7 @@ from dataclasses import dataclass
 _SYMBOLS = {
     "τ": "tau", "‖": "||", "→": "->", "⇒": "=>", "∞": "infinity", "≈": "~", "–": "-", "—": "-",
     "’": "'", "‘": "'", "“": '"', "”": '"', "·": " ", "×": "x",
+    "*": " ", "`": " ",  # markdown emphasis (*what*, `code`); a product sign reads as a space
 }
 _LATEX_COMMAND = re.compile(r"\\([a-zA-Z]+)")
 # Formatting that carries no meaning: \mathbf{x}_i is x_i.

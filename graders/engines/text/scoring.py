@@ -32,6 +32,7 @@ class Found:
     by: str | None = None  # "pattern" | "embedding" | None
     negated: bool = False  # it appeared only in negated form
     score: float = 0.0  # best clause-to-example cosine
+    where: frozenset[int] = frozenset()  # the clauses that state it
 
     @property
     def present(self) -> bool:
@@ -121,20 +122,33 @@ class TextGrader:
 
         feedback: list[str] = []
         review: list[str] = []
-        covered, missing = [], []
-        # Pattern evidence first: a misconception stated in so many words blocks a concept that
-        # only an embedding found ("the same rotated images" resembles "the unrotated image").
+        covered, missing, entangled = [], [], []
+        # Pattern evidence first. A misconception stated in so many words marks its clauses as
+        # wrong claims: a concept named only inside them is not credited ("the norm decides the
+        # class, the angle only scales the confidence"), and no embedding credit comes from them
+        # ("the same rotated images" resembles "the unrotated image").
         by_pattern = {c.id: self._find(c, parts, view, None) for c in rb.concepts}
         named = {cid for cid, f in by_pattern.items() if f.present}
         wrong_by_pattern = {w.id: self._find(w, parts, view, None) for w in rb.misconceptions
                             if not named.intersection(w.unless)}
-        stated_wrong = any(f.present for f in wrong_by_pattern.values())
+        wrong_clauses = frozenset().union(*(f.where for f in wrong_by_pattern.values()))
         present: set[str] = set()
         concept_fraction = 0.0
         for concept in rb.concepts:
             found = by_pattern[concept.id]
-            if not found.present and not stated_wrong:
-                found = self._find(concept, parts, view, rb.match, found.negated)
+            if found.present and not found.where - wrong_clauses:
+                entangled.append(concept.label)
+                found = Found(negated=found.negated)
+            half = 0.0
+            if not found.present:
+                # a weaker form in so many words beats an embedding guess ("similarity" is not
+                # "cosine similarity", however close the vectors)
+                half = max((credit for credit, signal in concept.partial_signals
+                            if self._find(signal, parts, view, None).where - wrong_clauses), default=0.0)
+                full = self._find(concept, parts, view, rb.match, found.negated, skip=wrong_clauses)
+                if half and full.present:
+                    review.append(f"{concept.id}: weaker wording, but close to the full concept")
+                found = full if not half else Found(score=full.score)
             if found.present:
                 present.add(concept.id)
                 concept_fraction += concept.weight
@@ -142,12 +156,10 @@ class TextGrader:
                 if found.by == "embedding" and found.score < rb.match + BORDERLINE:
                     review.append(f"borderline match for {concept.id}")
                 continue
-            if not stated_wrong and found.score >= rb.match - rb.near:
+            if not half and not wrong_clauses and found.score >= rb.match - rb.near:
                 review.append(f"possible paraphrase of {concept.id}")
-            partial = concept.partial_signal
-            half = self._find(partial, parts, view, None) if partial else Found()
-            if half.present:
-                concept_fraction += concept.weight * concept.partial.credit  # type: ignore[union-attr]
+            if half:
+                concept_fraction += concept.weight * half
                 missing.append(concept.missing)
             elif found.negated:
                 feedback.append(f"Your answer denies a point the question needs ({concept.label}).")
@@ -156,6 +168,7 @@ class TextGrader:
                 missing.append(concept.missing)
 
         penalty = 0.0
+        stated_wrong = False
         for wrong in rb.misconceptions:
             if present.intersection(wrong.unless):
                 continue
@@ -163,10 +176,13 @@ class TextGrader:
             if not found.present:
                 found = self._find(wrong, parts, view, rb.misconception_match, found.negated)
             if found.present:
-                penalty += wrong.penalty
+                stated_wrong = True
                 feedback.append(wrong.feedback)
-                if concept_fraction > 0:
+                if concept_fraction > 0:  # one wrong claim beside credit earned elsewhere
+                    penalty += min(wrong.penalty, rb.side_claim_penalty)
                     review.append(f"misconception {wrong.id} beside credited concepts")
+                else:
+                    penalty += wrong.penalty
                 if found.by == "embedding":
                     review.append(f"misconception {wrong.id} found by similarity only")
         fraction = max(0.0, concept_fraction - min(1.0, penalty))
@@ -192,10 +208,15 @@ class TextGrader:
             if holistic - fraction >= rb.disagreement or (fraction - holistic >= rb.disagreement and long_enough):
                 review.append(f"concepts give {fraction:.2f}, similarity {holistic:.2f}")
 
-        head = "Correct." if fraction >= 0.999 else ""
-        if covered and fraction < 0.999:
-            head = "Credited: " + "; ".join(covered) + "."
-        lines = [head] if head else []
+        lines = []
+        if fraction >= 0.999:
+            lines.append("Correct.")
+        elif covered and fraction > 0:
+            lines.append("Credited: " + "; ".join(covered) + ".")
+        elif covered:  # say what was seen, not "Credited", when the error below cancels it
+            lines.append("Your answer addresses " + "; ".join(covered) + ", but the error below cancels that credit.")
+        if entangled:
+            lines.append("Your answer mentions " + "; ".join(entangled) + ", but only inside a claim that does not hold.")
         lines += feedback
         if missing and fraction < 0.999:
             lines.append("Missing: " + " ".join(missing))
@@ -213,29 +234,37 @@ class TextGrader:
         low, high = self.rubric.similarity.low, self.rubric.similarity.high
         return float(min(1.0, max(0.0, (similarity - low) / (high - low))))
 
-    def _find(self, signal: Signal, parts: list[str], view: "_Embedded",
-              threshold: float | None, negated: bool | None = None) -> Found:
-        """Patterns when `negated` is None (and only them when `threshold` is None); then example
-        phrases by embedding, per unit (clause or whole answer), skipping negated units."""
+    def _find(self, signal: Signal, parts: list[str], view: "_Embedded", threshold: float | None,
+              negated: bool | None = None, skip: frozenset[int] = frozenset()) -> Found:
+        """Patterns when `negated` is None (and only them when `threshold` is None): every clause
+        that states the signal. Then example phrases by embedding, per unit (clause or whole
+        answer), skipping negated units and the clauses in `skip`."""
         if negated is None:
             negated = False
-            for clause in parts:
+            where = set()
+            for i, clause in enumerate(parts):
                 for regex in signal.regexes:
                     for m in regex.finditer(clause):
                         if negated_at(clause, m.start(), m.end()):
                             negated = True
                         else:
-                            return Found("pattern")
+                            where.add(i)
+                            break
+            if where:
+                return Found("pattern", where=frozenset(where))
         if threshold is None or not signal.examples:
             return Found(negated=negated)
+        if self.scope == "whole" and skip:
+            return Found(negated=negated)
         sims = (view.unit_vecs @ self.vectors()[signal.id].T).max(axis=1)
-        for unit, sim in sorted(zip(view.units, sims), key=lambda p: -p[1]):
+        ranked = sorted((p for p in enumerate(sims) if p[0] not in skip), key=lambda p: -p[1])
+        for i, sim in ranked:
             if sim < threshold:
                 break
-            if not has_negation(unit):
-                return Found("embedding", score=float(sim))
+            if not has_negation(view.units[i]):
+                return Found("embedding", score=float(sim), where=frozenset({i}))
             negated = True
-        return Found(negated=negated, score=float(sims.max()))
+        return Found(negated=negated, score=float(ranked[0][1]) if ranked else 0.0)
 
     # -- lists of applications -------------------------------------------------------------
     def _assess_list(self, entries: list[str]) -> Assessment:

@@ -62,13 +62,15 @@ class Partial(_Strict):
 class Concept(Signal):
     weight: float = Field(gt=0, le=1)
     missing: str  # feedback when absent: what to address, never the answer itself
-    partial: Partial | None = None
+    # weaker forms, each worth its own share ("dot product": half; "gradients flow": a third)
+    partial: Partial | list[Partial] | None = None
 
     @cached_property
-    def partial_signal(self) -> Signal | None:
-        if self.partial is None:
-            return None
-        return Signal(id=f"{self.id}~partial", label=self.label, patterns=self.partial.patterns)
+    def partial_signals(self) -> list[tuple[float, Signal]]:
+        """(credit, signal) per weaker form, in the rubric's order."""
+        forms = [] if self.partial is None else [self.partial] if isinstance(self.partial, Partial) else self.partial
+        return [(form.credit, Signal(id=f"{self.id}~partial{i}", label=self.label, patterns=form.patterns))
+                for i, form in enumerate(forms)]
 
 
 class Misconception(Signal):
@@ -100,6 +102,10 @@ class TextRubric(_Strict):
     near: float = Field(0.08, ge=0, lt=1)
     misconception_match: float = Field(0.72, gt=0, lt=1)
     keyword_list_cap: float = Field(0.2, ge=0, le=1)
+    # a misconception stated in a clause of its own, beside concepts credited from other clauses
+    # ("right mechanism, plus one wrong claim"), takes this share of the item (or its own
+    # penalty if smaller) and goes to review; one that shares the concept's clause cancels it
+    side_claim_penalty: float = Field(0.25, ge=0, le=1)
     disagreement: float = Field(0.5, gt=0, le=1)  # |concept − similarity| that asks for review
     concepts: list[Concept] = Field(default_factory=list)
     misconceptions: list[Misconception] = Field(default_factory=list)
@@ -132,7 +138,7 @@ class TextRubric(_Strict):
 
     @property
     def signals(self) -> list[Signal]:
-        partials = [c.partial_signal for c in self.concepts if c.partial_signal is not None]
+        partials = [signal for c in self.concepts for _, signal in c.partial_signals]
         return [*self.concepts, *partials, *self.misconceptions, *self.families, *self.not_applications]
 
 
