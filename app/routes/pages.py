@@ -25,6 +25,7 @@ import graders
 
 from app.auth import user_for_token
 from app.deps import DbSession, ServicesDep
+from app.feedback_html import feedback_html
 from app.gradebook import counted_for, effective_items, effective_score, overrides_for, student_grades
 from app.models import Role, Submission, User
 from app.models.base import utcnow
@@ -52,6 +53,7 @@ def _when(value: datetime | None) -> str:
 
 templates.env.filters["points"] = _points
 templates.env.filters["when"] = _when
+templates.env.filters["feedback_html"] = feedback_html
 templates.env.filters["extension"] = lambda name: PurePosixPath(name).suffix
 
 router = APIRouter(include_in_schema=False)
