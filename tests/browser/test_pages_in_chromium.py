@@ -104,6 +104,16 @@ def test_student_submits_on_the_page_and_sees_the_grade(server, browser, add_use
     alpha = page.locator("tr.item[data-item='ex2a.alpha']")
     expect(alpha.locator("td.score")).to_contain_text("4 / 4")
     expect(page.locator("tr.item[data-item='ex2a.objective'] td.score")).to_contain_text("4 / 4")
+    # the engine's echo "Read as $u^\top \cdot S \cdot u$" shows as MathML, not as LaTeX source
+    objective = page.locator("tr.item[data-item='ex2a.objective'] .feedback")
+    expect(objective.locator("math")).to_be_visible()
+    expect(objective.locator("math mi", has_text="S")).to_be_visible()
+    expect(objective).not_to_contain_text("$")
+    expect(objective).not_to_contain_text("\\cdot")
+    box = objective.locator("math").bounding_box()
+    assert box and box["width"] > 20 and box["height"] > 8
+    derivation = page.locator("tr.item[data-item='ex2a.derivation'] .feedback")
+    expect(derivation.locator("math mfrac").first).to_be_visible()  # the 1/N of line 1
     print("screenshot:", shot(page, "student-graded"))
     # the grade also shows on the exercise page
     page.goto(f"{server}/?exercise=ex2")
@@ -140,6 +150,10 @@ def test_ta_dashboard_renders_tables_and_histograms(server, browser, add_user_sq
     assert heights[-1] > heights[0] > 0 and heights[1] == 0
     expect(page.locator("#missing-list")).to_contain_text("Student 3")
     print("screenshot:", shot(page, "ta-exercise-ex2"))
+
+    page.goto(f"{server}/ta/students/{students[0].id}")
+    expect(page.locator(".attempt .feedback math").first).to_be_visible()  # the grader's echo as MathML
+    print("screenshot:", shot(page, "ta-student"))
 
 
 def test_ex4_uploads_from_the_page_arrive_under_the_names_the_exercise_accepts(start_server, browser,
