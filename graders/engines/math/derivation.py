@@ -13,7 +13,6 @@ from graders.engines.math.relations import Form, Judge, Verdict, pretty
 from graders.engines.math.render import latex_line
 from graders.engines.math.tree import MathError, Sym, symbols
 
-REL_NAMES = {"=": "=", "∝": "\\propto", "≃": "\\simeq", "⇒": "\\Rightarrow"}
 _STRENGTH = {"=": 0, "∝": 1, "≃": 2, "⇒": 2}
 
 
@@ -63,7 +62,7 @@ def _safe(judge: Judge, rel: str, old: Form, new: Form) -> Verdict:
 def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Judge) -> DerivationReport:
     notes: list[str] = []
     echo = [
-        f"Line {k + 1}{' (' + REL_NAMES[l.rel] + ')' if l.rel else ''}: "
+        f"Line {k + 1}{' (' + l.rel + ')' if l.rel else ''}: "
         + (f"read as ${(l.definition and _name(l.definition) + ' = ' or '') + latex_line(l.objective, l.tree)}$" if l.tree is not None else f"could not be read: {l.error}")
         for k, l in enumerate(lines)
     ]
