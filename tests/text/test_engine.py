@@ -129,3 +129,49 @@ def test_loading_the_model_prints_no_progress_bar_or_load_report(capfd):
     assert "Loading weights" not in err + out and "LOAD REPORT" not in err + out, err
     # the quiet settings hold only while loading
     assert (hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()) == (bars, level)
+
+
+def _wrong_claim_grader():
+    from graders.engines.text.scoring import TextGrader
+
+    return TextGrader(TextRubric(
+        question="q", kind="explanation", references=["the angle decides the class"],
+        concepts=[{"id": "angle", "label": "the geometric relation", "weight": 1.0, "missing": "say which relation",
+                   "patterns": [r"\bangle\b"],
+                   "partial": [{"credit": 0.5, "patterns": [r"\bdot product\b"]}]}],
+        misconceptions=[{"id": "swap", "label": "roles swapped", "penalty": 1.0, "feedback": "Roles mixed up.",
+                         "patterns": [r"norm decides", r"angle only scales"]}]))
+
+
+def test_a_concept_named_only_inside_a_wrong_claim_earns_nothing_and_is_not_called_credited():
+    mark = _wrong_claim_grader()("the norm decides the class, the angle only scales the confidence")
+    assert mark.fraction == 0 and "Credited" not in mark.feedback
+    assert "only inside a claim that does not hold" in mark.feedback and "Roles mixed up." in mark.feedback
+
+
+def test_a_wrong_claim_in_its_own_clause_beside_a_right_one_costs_a_share_and_goes_to_review():
+    grader = _wrong_claim_grader()
+    for answer in ("the angle decides the class. the norm decides too",
+                   "the angle matters most, the norm decides too"):  # a comma separates two claims
+        mark = grader(answer)
+        assert mark.fraction == pytest.approx(1 - grader.rubric.side_claim_penalty), answer
+        assert mark.needs_review and "Credited: the geometric relation." in mark.feedback
+
+
+def test_an_uncommaed_wrong_claim_in_the_same_clause_takes_the_concept_with_it():
+    mark = _wrong_claim_grader()("the angle is fine and the norm decides")
+    assert mark.fraction == 0
+
+
+def test_the_best_of_several_partial_forms_counts_and_is_named_as_partial():
+    mark = _wrong_claim_grader()("the dot product of z and w")
+    assert mark.fraction == pytest.approx(0.5) and "Partly credited: the geometric relation." in mark.feedback
+
+
+def test_a_word_filler_in_a_pattern_never_swallows_a_negation():
+    from graders.engines.text.spec import compile_pattern
+
+    filler = compile_pattern(r"probabilit\w*\s+(\w+\s+){0,3}equal")
+    assert filler.search("the probabilities all become equal")
+    assert not filler.search("the probabilities are not equal")
+    assert compile_pattern(r"details?\s+(\w+\s+){0,2}not lost").search("details are not lost")  # literal negation

@@ -33,10 +33,24 @@ class Found:
     negated: bool = False  # it appeared only in negated form
     score: float = 0.0  # best clause-to-example cosine
     where: frozenset[int] = frozenset()  # the clauses that state it
+    spans: frozenset[tuple[int, int, int]] = frozenset()  # (clause, start, end) of pattern matches
 
     @property
     def present(self) -> bool:
         return self.by is not None
+
+
+def _tied(parts: list[str], span: tuple[int, int, int], wrong: tuple[int, int, int]) -> bool:
+    """Whether a concept's match belongs to a stated wrong claim: the two matches overlap ("the
+    angle only scales the confidence"), or share a clause with no comma between them ("affects
+    the temperature of the GPU"). "becomes one-hot, with entropy log C" is two claims."""
+    (i, start, end), (j, w_start, w_end) = span, wrong
+    if i != j:
+        return False
+    if start < w_end and w_start < end:
+        return True
+    gap = parts[i][end:w_start] if end <= w_start else parts[i][w_end:start]
+    return "," not in gap
 
 
 class _Embedded:
@@ -122,21 +136,26 @@ class TextGrader:
 
         feedback: list[str] = []
         review: list[str] = []
-        covered, missing, entangled = [], [], []
-        # Pattern evidence first. A misconception stated in so many words marks its clauses as
-        # wrong claims: a concept named only inside them is not credited ("the norm decides the
-        # class, the angle only scales the confidence"), and no embedding credit comes from them
-        # ("the same rotated images" resembles "the unrotated image").
+        covered, partly, missing, entangled = [], [], [], []
+        # Pattern evidence first. A misconception stated in so many words is a wrong claim: a
+        # concept named only inside it is not credited ("the norm decides the class, the angle
+        # only scales the confidence"), and no embedding credit comes from its clauses ("the same
+        # rotated images" resembles "the unrotated image").
         by_pattern = {c.id: self._find(c, parts, view, None) for c in rb.concepts}
         named = {cid for cid, f in by_pattern.items() if f.present}
         wrong_by_pattern = {w.id: self._find(w, parts, view, None) for w in rb.misconceptions
                             if not named.intersection(w.unless)}
         wrong_clauses = frozenset().union(*(f.where for f in wrong_by_pattern.values()))
+        wrong_spans = frozenset().union(*(f.spans for f in wrong_by_pattern.values()))
+
+        def outside_wrong_claims(found: Found) -> bool:
+            return any(not any(_tied(parts, span, wrong) for wrong in wrong_spans) for span in found.spans)
+
         present: set[str] = set()
         concept_fraction = 0.0
         for concept in rb.concepts:
             found = by_pattern[concept.id]
-            if found.present and not found.where - wrong_clauses:
+            if found.present and not outside_wrong_claims(found):
                 entangled.append(concept.label)
                 found = Found(negated=found.negated)
             half = 0.0
@@ -144,7 +163,7 @@ class TextGrader:
                 # a weaker form in so many words beats an embedding guess ("similarity" is not
                 # "cosine similarity", however close the vectors)
                 half = max((credit for credit, signal in concept.partial_signals
-                            if self._find(signal, parts, view, None).where - wrong_clauses), default=0.0)
+                            if outside_wrong_claims(self._find(signal, parts, view, None))), default=0.0)
                 full = self._find(concept, parts, view, rb.match, found.negated, skip=wrong_clauses)
                 if half and full.present:
                     review.append(f"{concept.id}: weaker wording, but close to the full concept")
@@ -160,6 +179,7 @@ class TextGrader:
                 review.append(f"possible paraphrase of {concept.id}")
             if half:
                 concept_fraction += concept.weight * half
+                partly.append(concept.label)
                 missing.append(concept.missing)
             elif found.negated:
                 feedback.append(f"Your answer denies a point the question needs ({concept.label}).")
@@ -211,10 +231,12 @@ class TextGrader:
         lines = []
         if fraction >= 0.999:
             lines.append("Correct.")
-        elif covered and fraction > 0:
-            lines.append("Credited: " + "; ".join(covered) + ".")
-        elif covered:  # say what was seen, not "Credited", when the error below cancels it
-            lines.append("Your answer addresses " + "; ".join(covered) + ", but the error below cancels that credit.")
+        elif fraction > 0:
+            lines += [f"{head}: " + "; ".join(labels) + "." for head, labels
+                      in (("Credited", covered), ("Partly credited", partly)) if labels]
+        elif covered or partly:  # say what was seen, not "Credited", when the error below cancels it
+            lines.append("Your answer addresses " + "; ".join(covered + partly)
+                         + ", but the error below cancels that credit.")
         if entangled:
             lines.append("Your answer mentions " + "; ".join(entangled) + ", but only inside a claim that does not hold.")
         lines += feedback
@@ -241,17 +263,16 @@ class TextGrader:
         answer), skipping negated units and the clauses in `skip`."""
         if negated is None:
             negated = False
-            where = set()
+            spans = set()
             for i, clause in enumerate(parts):
                 for regex in signal.regexes:
                     for m in regex.finditer(clause):
                         if negated_at(clause, m.start(), m.end()):
                             negated = True
                         else:
-                            where.add(i)
-                            break
-            if where:
-                return Found("pattern", where=frozenset(where))
+                            spans.add((i, m.start(), m.end()))
+            if spans:
+                return Found("pattern", where=frozenset(i for i, _, _ in spans), spans=frozenset(spans))
         if threshold is None or not signal.examples:
             return Found(negated=negated)
         if self.scope == "whole" and skip:

@@ -19,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 GAP = r"(?:(?!\b(?:not|no|never|nicht|kein\w*|without|ohne)\b|n't)[^.;,]){0,60}?"
 
 
+# A word filler `(\w+\s+){0,N}` (or `(\w+\W+){0,N}`) never swallows a negation either: "the
+# probabilities are not equal" must not match `probabilit\w*\s+(\w+\s+){0,3}equal`. A negation
+# written into a pattern literally ("not lost", "does not have to store") is unaffected.
+_FILLER = re.compile(r"\(\\w\+\\([sW])\+\)\{0,(\d+)\}")
+_NEGATION_WORD = r"(?:not|no|never|nor|nicht|kein\w*|without|ohne|cannot)\b"
+
+
 def compile_pattern(pattern: str) -> re.Pattern[str]:
+    pattern = _FILLER.sub(lambda m: rf"(?:(?!{_NEGATION_WORD})\w+\{m.group(1)}+){{0,{m.group(2)}}}", pattern)
     return re.compile(pattern.replace("{gap}", GAP))
 
 

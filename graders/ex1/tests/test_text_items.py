@@ -43,6 +43,31 @@ POINTS = [
     ("tau->0 0: uniform is the other limit", "ex1b.tau_to_zero", "all classes become equally likely", 0, 0),
     ("tau->inf 1.5: uniform (German)", "ex1b.tau_to_infinity", "Gleichverteilung, jede Klasse 1/C", 1.5, 1.5),
     ("tau->inf 0: one-hot is the other limit", "ex1b.tau_to_infinity", "it becomes one-hot", 0, 0),
+    # answers written by other people (the lead's probe): other words for the same ideas
+    ("geometry 5: cosine similarity, terse", "ex1b.geometry",
+     "cosine similarity between the features and the class weight vectors", 4.5, 5),
+    ("geometry 0: distance to class centres", "ex1b.geometry",
+     "The CNN looks at the distance between z and the class centers w_c", 0, 0),
+    ("geometry 5: shared length factor", "ex1b.geometry",
+     "Which class vector z points towards most; its length is the same factor for every class.", 4.5, 5),
+    ("geometry 0: swapped, in other verbs", "ex1b.geometry",
+     "Class is given by ||z||, while the angle encodes uncertainty.", 0, 0),
+    ("temperature 4: je-desto", "ex1b.temperature",
+     "τ ist eine Temperatur und steuert die Entropie; je größer ||z||, desto kleiner τ und desto sicherer die Vorhersage.", 3.5, 4),
+    ("temperature 0: the-bigger-the-larger, reversed", "ex1b.temperature",
+     "the bigger the norm of z, the larger tau, so confident predictions come from short vectors", 0, 0),
+    ("temperature 0-1: reversed, but knows tau flattens", "ex1b.temperature",
+     "the bigger the norm of z, the larger tau, so the prediction gets flatter", 0, 1),
+    ("tau->0 1.5: one-hot", "ex1b.tau_to_zero", "one-hot", 1.5, 1.5),
+    ("tau->0 1.5: all mass on the closest class", "ex1b.tau_to_zero", "all probability mass on the closest class", 1.5, 1.5),
+    ("tau->0 1.5: hard max", "ex1b.tau_to_zero", "The softmax turns into a hard max", 1.5, 1.5),
+    ("tau->0 1.5: entropy arrow zero", "ex1b.tau_to_zero", "entropy → 0", 1.5, 1.5),
+    ("tau->0 0.5: only sharper", "ex1b.tau_to_zero", "it sharpens the softmax", 0.3, 0.7),
+    ("tau->inf 1.5: probabilities all equal", "ex1b.tau_to_infinity", "probabilities all equal", 1.5, 1.5),
+    ("tau->inf 1.5: equiprobable", "ex1b.tau_to_infinity", "equiprobable", 1.5, 1.5),
+    ("tau->inf 1.5: dieselbe Wahrscheinlichkeit", "ex1b.tau_to_infinity",
+     "jede Klasse bekommt dieselbe Wahrscheinlichkeit", 1.5, 1.5),
+    ("tau->inf 0: not all equal", "ex1b.tau_to_infinity", "the probabilities are not equal", 0, 0),
 ]
 
 
@@ -69,3 +94,21 @@ def test_feedback_names_what_is_missing_without_the_answer():
                                  ("ex1b.temperature", "no idea", ("temperature", "entropy", "inverse"))]:
         _, mark = grade(item, answer)
         assert mark.feedback and not any(s in mark.feedback.lower() for s in secret), (item, mark.feedback)
+
+
+def test_a_misconception_that_wipes_the_credit_is_not_reported_as_credit():
+    points, mark = grade("ex1b.geometry", "The norm of z decides the class, the angle only scales the confidence.")
+    assert points == 0 and "Credited" not in mark.feedback
+    assert "only inside a claim that does not hold" in mark.feedback and "mixed up" in mark.feedback
+
+
+def test_right_mechanism_with_one_wrong_side_claim_keeps_most_points_and_goes_to_review():
+    points, mark = grade("ex1b.geometry",
+                         "The class whose unit-norm weight vector makes the smallest angle with z wins. "
+                         "The network also uses the Euclidean distance between z and w_c.")
+    assert 3 <= points <= 4 and mark.needs_review and "Euclidean" in mark.feedback
+
+
+def test_weaker_wording_is_not_lifted_to_full_credit_by_similarity():
+    points, mark = grade("ex1b.geometry", "How similar the feature vector is to each weight vector.")
+    assert 1.5 <= points <= 2.5 and "Partly credited" in mark.feedback

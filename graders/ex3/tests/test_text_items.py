@@ -46,6 +46,26 @@ POINTS = [
      ["segmentation", "image generation", "linear regression"], 3.3, 3.4),
     ("apps: only the first three entries are graded", "ex3c.applications",
      ["sorting", "regression", "dropout", "compression", "denoising", "anomaly detection"], 0, 0),
+    # answers written by other people (the lead's probe): other words for the same ideas
+    ("target 1.5: before the rotation", "ex3a.target", "the image before the rotation was applied", 1.5, 1.5),
+    ("target 1.5: German, before the turn", "ex3a.target", "das Bild vor der Drehung", 1.5, 1.5),
+    ("target 1.5: x, not r(x)", "ex3a.target", "x (not r(x))", 1.5, 1.5),
+    ("target 0: the input again", "ex3a.target", "the same image it got as input", 0, 0),
+    ("target 0: a rotated x is still rotated", "ex3a.target", "the rotated version of x_i", 0, 0),
+    ("input 0.5: augmented, not said how", "ex3a.input", "augmented images", 0.3, 0.7),
+    ("skip 4-5: what and where", "ex3b.skip_connections",
+     "to combine the what (deep, abstract) with the where (shallow, detailed) so the output is sharp", 4, 5),
+    ("skip 4-5: the deep path knows what, the skips tell where", "ex3b.skip_connections",
+     "the deep path knows *what* is in the image, the skips tell the decoder *where* it is", 4, 5),
+    ("skip 3: contracting to expanding path, positions", "ex3b.skip_connections",
+     "They link each level of the contracting path with the matching level of the expanding path so the "
+     "decoder gets back the exact positions.", 2.5, 3.5),
+    ("skip 3-3.5: German, details not lost in the bottleneck", "ex3b.skip_connections",
+     "Sie verbinden Encoder und Decoder direkt, damit feine Details nicht im Bottleneck verloren gehen.", 2.5, 4),
+    ("skip 1.5: only the kind of information", "ex3b.skip_connections", "localisation", 1, 2),
+    ("apps 1.67: fraud, outlier, novelty are one family", "ex3c.applications",
+     ["fraud detection", "outlier detection", "novelty detection"], 1.6, 1.7),
+    ("apps 3.33: clustering counts", "ex3c.applications", ["clustering", "compressing images", "word processing"], 3.3, 3.4),
 ]
 
 
@@ -59,6 +79,14 @@ def test_negated_skip_connections_earn_nothing_and_go_to_review():
     points, mark = grade("ex3b.skip_connections",
                          "Skip connections do not pass spatial detail to the decoder.")
     assert points == 0 and mark.needs_review
+
+
+def test_a_wrong_side_claim_in_a_long_right_answer_costs_a_share_and_goes_to_review():
+    points, mark = grade("ex3b.skip_connections",
+                         "The skip connections copy the feature maps from each encoder stage to the decoder stage "
+                         "with the same size, so edges are not lost and the deep part can stay abstract. "
+                         "They also reduce the number of parameters a lot.")
+    assert 3.5 <= points <= 4 and mark.needs_review and "smaller" in mark.feedback
 
 
 def test_synonym_feedback_says_it_counts_once():
