@@ -191,7 +191,7 @@ def run_task(task: str, payload: Any) -> dict[str, Any]:
 
 def _refused_message() -> str:
     names = ", ".join(sorted(set(blocking.attempted)))
-    return f"The code called {names}, which this exercise does not allow; this part earns nothing."
+    return f"The code used {names}, which this exercise does not allow; this part earns nothing."
 
 
 def job_main(job_fd: int, setup_fd: int, result_fd: int, settings: dict[str, Any]) -> NoReturn:
@@ -212,7 +212,7 @@ def job_main(job_fd: int, setup_fd: int, result_fd: int, settings: dict[str, Any
         _isolate_fds(result_fd, setup_fd)
         report_fd = SETUP_FD
         _set_limits(settings, float(header["timeout_s"]), int(header["memory_bytes"]))
-        blocking.block(header["blocked"])
+        blocking.block(header["blocked"], student_root=str(WORKDIR) + "/")
         os.chdir(WORKDIR)
         os.environ["TMPDIR"] = TMPDIR
         _drop_privileges(settings["uid"], settings["gid"])

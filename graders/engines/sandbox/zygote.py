@@ -41,6 +41,8 @@ def preload(modules: list[str]) -> bytes:
     features = torch.nn.Conv2d(1, 4, 3)(images).flatten(1)
     logits = torch.nn.functional.normalize(features, dim=1) @ torch.randn(144, 10)
     logits.logsumexp(1).sum().backward()
+    for optimizer in (torch.optim.SGD([images], lr=0.1), torch.optim.Adam([images])):
+        optimizer.step()  # the first step imports torch._dynamo (~1 s), once here, not per job
     _ = torch.randn(512, 512) @ torch.randn(512, 512)
     _ = np.ones((256, 256)) @ np.ones((256, 256))
     try:
