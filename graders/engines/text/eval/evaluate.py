@@ -27,8 +27,9 @@ VARIANTS = ("clauses", "whole", "similarity")
 # the frozen rubrics (two generic flaws it exposed were fixed afterwards, so it is no longer
 # held out). test2: written after those fixes, before the grader saw it. test3: written by a
 # later engineer in a different voice (other vocabulary, rambling answers with one wrong claim,
-# math notation, mixed German-English), before that engineer changed anything.
-SPLITS = ("dev", "test", "test2", "test3")
+# math notation, mixed German-English), before that engineer changed anything. test4: written
+# by the same engineer after the test3-driven changes were committed, before the grader saw it.
+SPLITS = ("dev", "test", "test2", "test3", "test4")
 
 
 @dataclass(frozen=True)
