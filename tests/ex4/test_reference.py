@@ -72,10 +72,19 @@ def test_the_reference_models_clear_the_full_marks_thresholds():
     assert rot["test_mse"] < rot["test_identity_mse"] / 5
 
 
-def test_the_kit_blocks_what_the_rubric_blocks():
+def test_the_kit_blocks_what_the_rubric_blocks_and_every_entry_exists_here():
     blocked = RUBRIC.item("ex4b.direction").check["blocked"]
     assert list(tasks.BLOCKED_ROUTINES) == blocked
-    assert {"torch.linalg.eigh", "numpy.linalg.svd", "sklearn.decomposition.PCA"} <= set(blocked)
+    # a torch or numpy upgrade that renames one of these must fail here, not unblock silently
+    all_ops = set(torch._C._dispatch_get_all_op_names())
+    operators = [n for n in blocked if n.startswith("aten::")]
+    assert {"aten::_linalg_eigh", "aten::_linalg_svd", "aten::linalg_eig"} <= set(operators) <= all_ops
+    from numpy.linalg import _umath_linalg
+
+    gufuncs = [n for n in blocked if n.startswith("numpy.")]
+    assert all(isinstance(getattr(_umath_linalg, n.rsplit(".", 1)[1]), np.ufunc) for n in gufuncs)
+    assert {n for n in dir(_umath_linalg) if n.startswith(("eig", "svd"))} == {n.rsplit(".", 1)[1] for n in gufuncs}
+    assert {"module:scipy", "module:sklearn"} <= set(blocked)
 
 
 def test_the_kit_check_promises_the_rubrics_thresholds():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.abc
 import sys
 import warnings
 from pathlib import Path
@@ -31,12 +32,20 @@ class BlockedRoutine(RuntimeError):
     pass
 
 
-attempted: list[str] = []  # blocked routines the solution called
+attempted: list[str] = []  # blocked routines the solution used
+
+
+def _refuse(name: str) -> Callable:
+    def refuse(*_a, **_k):
+        attempted.append(name)
+        raise BlockedRoutine(f"{name} is not allowed: train by gradient descent")
+
+    return refuse
 
 
 def _owner(dotted: str) -> tuple[object, str] | None:
     """(object holding the routine, attribute name) for a dotted path such as
-    `torch.Tensor.svd` or `numpy.linalg.eigh`, or None where it does not exist here."""
+    `numpy.linalg._umath_linalg.eigh_lo`, or None where it does not exist here."""
     parts = dotted.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         try:
@@ -53,30 +62,61 @@ def _owner(dotted: str) -> tuple[object, str] | None:
     return None
 
 
+class _RefuseImport(importlib.abc.MetaPathFinder):
+    """Refuses importing the listed packages; counts it when solution.py asks (torch itself
+    probes whether sklearn is installed)."""
+
+    def __init__(self, modules: set[str]):
+        self.modules = modules
+
+    def find_spec(self, fullname, path, target=None):
+        module = next((m for m in self.modules if fullname == m or fullname.startswith(m + ".")), None)
+        if module is None:
+            return None
+        frame = sys._getframe(1)
+        while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
+                                     or "/importlib/" in frame.f_code.co_filename):
+            frame = frame.f_back
+        if frame is not None and Path(frame.f_code.co_filename).name == tasks.SOLUTION_FILE:
+            attempted.append("module:" + module)
+        raise ImportError(f"importing {module} is not allowed: train by gradient descent", name=fullname)
+
+
 @contextlib.contextmanager
 def routines_blocked(names: tuple[str, ...] = tasks.BLOCKED_ROUTINES) -> Iterator[None]:
-    """Make the listed routines raise while the block runs, like the server's sandbox does."""
-    patched = []
-    for dotted in names:
-        found = _owner(dotted)
-        if found is None:
-            continue
-
-        def refuse(*_a, _name=dotted, **_k):
-            attempted.append(_name)
-            raise BlockedRoutine(f"{_name} is not allowed: train by gradient descent")
-
-        original = getattr(*found)
-        try:
-            setattr(found[0], found[1], refuse)
-        except (AttributeError, TypeError):  # a read-only builtin alias; its public names are patched
-            continue
-        patched.append((found[0], found[1], original))
+    """Make the listed routines refuse while the block runs, like the server's sandbox does:
+    `aten::OP` at torch's dispatcher (every overload, CPU kernel), `module:PKG` at import,
+    other names by replacing the attribute. Everything is restored afterwards."""
+    undo: list[Callable[[], None]] = []
     try:
+        operators = [n for n in names if n.startswith("aten::")]
+        if operators:
+            library = torch.library.Library("aten", "IMPL")
+            undo.append(library._destroy)  # removing the library restores torch's own kernels
+            all_ops = torch._C._dispatch_get_all_op_names()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "Overriding a previously registered kernel"
+                for name in operators:
+                    for qualified in (n for n in all_ops if n == name or n.startswith(name + ".")):
+                        library.impl(qualified[len("aten::"):], _refuse(name), "CPU")
+        modules = {n[len("module:"):] for n in names if n.startswith("module:")}
+        if modules:
+            hidden = {m: sys.modules.pop(m) for m in list(sys.modules)
+                      if any(m == p or m.startswith(p + ".") for p in modules)}
+            finder = _RefuseImport(modules)
+            sys.meta_path.insert(0, finder)
+            undo.append(lambda: (sys.meta_path.remove(finder), sys.modules.update(hidden)))
+        for dotted in (n for n in names if not n.startswith(("aten::", "module:"))):
+            found = _owner(dotted)
+            if found is None:
+                continue
+            original = getattr(*found)
+            setattr(found[0], found[1], _refuse(dotted))
+            undo.append(lambda owner=found[0], attr=found[1], original=original: setattr(owner, attr, original))
         yield
     finally:
-        for owner, attr, original in reversed(patched):
-            setattr(owner, attr, original)
+        for restore in reversed(undo):
+            restore()
 
 
 def describe(result: dict) -> str | None:

@@ -24,24 +24,17 @@ torch.set_num_threads(1)
 SOLUTION_FILE = "solution.py"
 WEIGHT_FILES = {"cosine_cnn": CosineCNN, "rot_autoencoder": RotAutoencoder}
 WEIGHT_SUFFIXES = (".safetensors", ".pt")
-# Eigen/SVD/PCA routines ex4b may not call (the server's sandbox refuses them; the local check too).
+# Eigen/SVD/PCA work ex4b may not use, refused where it is done (the server's sandbox refuses the
+# same list; `python -m sheet8kit.check` too): torch operators at the dispatcher (every
+# torch.linalg eigen/SVD function, torch.svd, Tensor.svd, pca_lowrank, lobpcg, ... ends in one of
+# them), numpy's LAPACK gufuncs beneath numpy.linalg, and scipy and sklearn at import.
 BLOCKED_ROUTINES = (
-    "torch.linalg.eig", "torch.linalg.eigh", "torch.linalg.eigvals", "torch.linalg.eigvalsh",
-    "torch.linalg.svd", "torch.linalg.svdvals", "torch.svd", "torch.pca_lowrank",
-    "torch.svd_lowrank", "torch.lobpcg", "torch.Tensor.svd", "torch._C._linalg.linalg_eig",
-    "torch._C._linalg.linalg_eigh", "torch._C._linalg.linalg_eigvals",
-    "torch._C._linalg.linalg_eigvalsh", "torch._C._linalg.linalg_svd",
-    "torch._C._linalg.linalg_svdvals", "numpy.linalg.eig",
-    "numpy.linalg.eigh", "numpy.linalg.eigvals", "numpy.linalg.eigvalsh", "numpy.linalg.svd",
-    "numpy.linalg.linalg.eig", "numpy.linalg.linalg.eigh", "numpy.linalg.linalg.svd",
-    "numpy.linalg._linalg.eig", "numpy.linalg._linalg.eigh", "numpy.linalg._linalg.eigvals",
-    "numpy.linalg._linalg.eigvalsh", "numpy.linalg._linalg.svd", "scipy.linalg.eig",
-    "scipy.linalg.eigh", "scipy.linalg.eigvals", "scipy.linalg.eigvalsh", "scipy.linalg.svd",
-    "scipy.linalg.svdvals", "scipy.sparse.linalg.eigs", "scipy.sparse.linalg.eigsh",
-    "scipy.sparse.linalg.svds", "scipy.sparse.linalg.lobpcg", "sklearn.decomposition.PCA",
-    "sklearn.decomposition.IncrementalPCA", "sklearn.decomposition.TruncatedSVD",
-    "sklearn.decomposition.KernelPCA", "sklearn.decomposition.SparsePCA",
-    "sklearn.utils.extmath.randomized_svd",
+    "aten::_linalg_eigh", "aten::linalg_eig", "aten::_linalg_eigvals", "aten::_linalg_svd",
+    "numpy.linalg._umath_linalg.eig", "numpy.linalg._umath_linalg.eigvals",
+    "numpy.linalg._umath_linalg.eigh_lo", "numpy.linalg._umath_linalg.eigh_up",
+    "numpy.linalg._umath_linalg.eigvalsh_lo", "numpy.linalg._umath_linalg.eigvalsh_up",
+    "numpy.linalg._umath_linalg.svd", "numpy.linalg._umath_linalg.svd_f",
+    "numpy.linalg._umath_linalg.svd_s", "module:scipy", "module:sklearn",
 )
 
 
