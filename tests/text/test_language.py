@@ -49,3 +49,13 @@ def test_keyword_dump_is_detected_but_terse_sentences_are_not():
     assert not structure("carry fine details from encoder to decoder").is_keyword_list
     assert not structure("temperature; large ||z|| -> confident").is_keyword_list
     assert not structure("one-hot").is_keyword_list  # too short to be a dump
+
+
+def test_a_loss_right_after_the_match_denies_it_and_a_negated_loss_does_not():
+    from graders.engines.text.language import negated_at
+
+    for clause, denied in (("fine details from the encoder are lost", True),
+                           ("fine details from the encoder are not lost", False),
+                           ("feine details gehen verloren", True)):
+        end = clause.index("details") + len("details")
+        assert negated_at(clause, clause.index("fine") if "fine" in clause else 0, end) is denied, clause

@@ -67,7 +67,8 @@ def clauses(text: str) -> list[str]:
 _DENIAL_AFTER = re.compile(
     r"^\W*(?:[\w|()^{}\\-]+\W+){0,4}?(?:does not|doesn't|do not|don't|did not|is not|isn't|are not|"
     r"aren't|has no|have no|plays? no|(?:is|are) irrelevant|spielt keine|ist egal|ist irrelevant|"
-    r"ist nicht|sind nicht|hat keinen?)\b"
+    r"ist nicht|sind nicht|hat keinen?|(?:is|are|gets?|get|become|becomes) (?:lost|discarded|thrown away)|"
+    r"(?:geht|gehen|wird|werden) verloren)\b"
 )
 _NOT_ONLY = re.compile(r"^\s*(?:only|just|nur)\b")
 

@@ -1,6 +1,6 @@
 """Agreement of the text engine with a TA's points on the labelled answers.
 
-usage: python -m graders.engines.text.eval.evaluate [--show dev|test] [--scope clauses|whole]
+usage: python -m graders.engines.text.eval.evaluate [--show SPLIT] [--scope clauses|whole]
 
 For each split (see SPLITS) and each scoring variant it prints: the share of answers within ±25 % of the item's points,
 Pearson's r between grader and TA (on the fraction of the item's points), how many marks were
