@@ -50,17 +50,21 @@ def _refusing(name: str) -> Callable[..., Any]:
 def _block_operators(names: list[str]) -> None:
     import torch
 
-    all_ops = torch._C._dispatch_get_all_op_names()
     library = torch.library.Library("aten", "IMPL")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Overriding a previously registered kernel" is the point
         for name in names:
+            op = name[len(ATEN_PREFIX):]
+            packet = getattr(torch.ops.aten, op, None)
+            if packet is None:
+                continue  # not an operator of this torch
             kernel = _refusing(name)
-            for qualified in sorted(n for n in all_ops if n == name or n.startswith(name + ".")):
-                overload = qualified[len(ATEN_PREFIX):]
-                library.impl(overload, kernel, "CPU")
-                if torch._C._dispatch_has_kernel_for_dispatch_key(qualified, "CompositeImplicitAutograd"):
-                    library.impl(overload, kernel, "CompositeImplicitAutograd")
+            for overload in packet.overloads():
+                qualified = op if overload == "default" else f"{op}.{overload}"
+                library.impl(qualified, kernel, "CPU")
+                if torch._C._dispatch_has_kernel_for_dispatch_key(ATEN_PREFIX + qualified,
+                                                                  "CompositeImplicitAutograd"):
+                    library.impl(qualified, kernel, "CompositeImplicitAutograd")
     _libraries.append(library)
 
 
