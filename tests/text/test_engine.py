@@ -175,3 +175,11 @@ def test_a_word_filler_in_a_pattern_never_swallows_a_negation():
     assert filler.search("the probabilities all become equal")
     assert not filler.search("the probabilities are not equal")
     assert compile_pattern(r"details?\s+(\w+\s+){0,2}not lost").search("details are not lost")  # literal negation
+
+
+def test_a_gap_in_a_pattern_ends_where_a_word_starts():
+    from graders.engines.text.spec import compile_pattern
+
+    pattern = compile_pattern(r"\btau{gap}(confiden|sure)")
+    assert pattern.search("with tau small the model is sure")
+    assert not pattern.search("tau measures the angle")  # "sure" inside "measures"

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # `{gap}` in a pattern: a short stretch of the same clause that holds no negation and no comma,
 # so that "norm{gap}decides" does not match "norm is the same, it does not decide" and
-# "small tau{gap}flat" does not match "small tau sharpens it, large tau flattens it".
-GAP = r"(?:(?!\b(?:not|no|never|nicht|kein\w*|without|ohne)\b|n't)[^.;,]){0,60}?"
+# "small tau{gap}flat" does not match "small tau sharpens it, large tau flattens it". It ends
+# where a word starts, so "tau{gap}sure" does not match "tau measures".
+GAP = r"(?:(?!\b(?:not|no|never|nicht|kein\w*|without|ohne)\b|n't)[^.;,]){0,60}?(?<!\w)"
 
 
 # A word filler `(\w+\s+){0,N}` (or `(\w+\W+){0,N}`) never swallows a negation either: "the

@@ -68,6 +68,11 @@ POINTS = [
     ("tau->inf 1.5: dieselbe Wahrscheinlichkeit", "ex1b.tau_to_infinity",
      "jede Klasse bekommt dieselbe Wahrscheinlichkeit", 1.5, 1.5),
     ("tau->inf 0: not all equal", "ex1b.tau_to_infinity", "the probabilities are not equal", 0, 0),
+    ("tau->inf 0: scores unchanged is no limit", "ex1b.tau_to_infinity",
+     "the scores stay the same, only the prediction is more certain", 0, 0),
+    ("tau->0 0: one over C is the other limit", "ex1b.tau_to_zero", "it goes to one over C for every class", 0, 0),
+    ("temperature 0: something else sets the confidence", "ex1b.temperature",
+     "the dataset determines how confident we are", 0, 0),
 ]
 
 
