@@ -183,3 +183,18 @@ def test_a_gap_in_a_pattern_ends_where_a_word_starts():
     pattern = compile_pattern(r"\btau{gap}(confiden|sure)")
     assert pattern.search("with tau small the model is sure")
     assert not pattern.search("tau measures the angle")  # "sure" inside "measures"
+
+
+@pytest.mark.parametrize("fragment,expected", [(True, 1.0), (False, 0.5)])
+def test_an_embedding_match_lifts_a_fragment_but_not_a_weaker_idea(monkeypatch, fragment, expected):
+    from graders.engines.text import scoring
+
+    same = np.ones((1, 384), np.float32) / np.sqrt(384)  # every text embeds alike: cosine 1
+    monkeypatch.setattr(scoring.embedding, "encode", lambda texts: np.repeat(same, len(texts), axis=0))
+    monkeypatch.setattr(scoring.embedding, "encode_examples", lambda texts: np.repeat(same, len(texts), axis=0))
+    grader = scoring.TextGrader(TextRubric(
+        question="q", kind="short", references=["r"],
+        concepts=[{"id": "a", "label": "a", "weight": 1.0, "missing": "say a", "examples": ["the full idea"],
+                   "partial": {"credit": 0.5, "fragment": fragment, "patterns": [r"\bdetails\b"]}}]))
+    mark = grader("details")
+    assert mark.fraction == expected and mark.needs_review is (not fragment)

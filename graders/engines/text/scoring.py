@@ -160,14 +160,18 @@ class TextGrader:
                 found = Found(negated=found.negated)
             half = 0.0
             if not found.present:
-                # a weaker form in so many words beats an embedding guess ("similarity" is not
-                # "cosine similarity", however close the vectors)
-                half = max((credit for credit, signal in concept.partial_signals
-                            if outside_wrong_claims(self._find(signal, parts, view, None))), default=0.0)
+                forms = [form for form, signal in concept.partial_signals
+                         if outside_wrong_claims(self._find(signal, parts, view, None))]
+                half = max((form.credit for form in forms), default=0.0)
                 full = self._find(concept, parts, view, rb.match, found.negated, skip=wrong_clauses)
-                if half and full.present:
+                # a weaker idea in so many words beats an embedding guess ("similarity" is not
+                # "cosine similarity", however close the vectors); a fragment does not
+                if full.present and forms and not any(form.fragment for form in forms):
                     review.append(f"{concept.id}: weaker wording, but close to the full concept")
-                found = full if not half else Found(score=full.score)
+                    full = Found(score=full.score)
+                if full.present:
+                    half = 0.0
+                found = full
             if found.present:
                 present.add(concept.id)
                 concept_fraction += concept.weight

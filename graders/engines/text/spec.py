@@ -66,6 +66,10 @@ class Partial(_Strict):
 
     credit: float = Field(gt=0, lt=1)
     patterns: list[str] = Field(min_length=1)
+    # A different, weaker idea ("similarity" for "angle") stays partial even when the embedding
+    # finds the full concept; a fragment of it ("details", said without where they go) may be
+    # lifted to full credit by an embedding match of the whole clause.
+    fragment: bool = False
 
 
 class Concept(Signal):
@@ -74,12 +78,15 @@ class Concept(Signal):
     # weaker forms, each worth its own share ("dot product": half; "gradients flow": a third)
     partial: Partial | list[Partial] | None = None
 
+    @property
+    def partial_forms(self) -> list[Partial]:
+        return [] if self.partial is None else [self.partial] if isinstance(self.partial, Partial) else self.partial
+
     @cached_property
-    def partial_signals(self) -> list[tuple[float, Signal]]:
-        """(credit, signal) per weaker form, in the rubric's order."""
-        forms = [] if self.partial is None else [self.partial] if isinstance(self.partial, Partial) else self.partial
-        return [(form.credit, Signal(id=f"{self.id}~partial{i}", label=self.label, patterns=form.patterns))
-                for i, form in enumerate(forms)]
+    def partial_signals(self) -> list[tuple[Partial, Signal]]:
+        """(form, signal) per weaker form, in the rubric's order."""
+        return [(form, Signal(id=f"{self.id}~partial{i}", label=self.label, patterns=form.patterns))
+                for i, form in enumerate(self.partial_forms)]
 
 
 class Misconception(Signal):
