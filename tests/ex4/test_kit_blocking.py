@@ -55,3 +55,36 @@ def test_the_local_check_passes_gradient_descent_and_restores_everything(tmp_pat
     assert torch.allclose(torch.ops.aten._linalg_eigh(S)[0], torch.linalg.eigvalsh(S))
     assert np.allclose(np.linalg.svd(S.numpy())[1], torch.linalg.svdvals(S).numpy())
     assert importlib.import_module("sklearn.decomposition").PCA is not None
+
+
+OPTIMIZER_SOLUTION = '''import torch
+
+def train_linear_autoencoder(X, lr=None, steps=3000, seed=0):
+    torch.manual_seed(seed)
+    X = torch.as_tensor(X, dtype=torch.float64)
+    w = torch.randn(X.shape[1], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=lr or 0.01)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((X - (X @ w)[:, None] * w[None, :]) ** 2).sum(dim=1).mean()
+        loss.backward()
+        opt.step()
+    return w.detach()
+'''
+
+
+def test_a_torch_optimizer_solution_passes_the_local_check_in_a_fresh_process(tmp_path: Path):
+    """torch's first optimizer step probes whether sklearn is installed; the check must not
+    turn that probe into an ImportError in the student's training loop."""
+    import io
+    import subprocess
+    import zipfile
+
+    import graders
+
+    zipfile.ZipFile(io.BytesIO(graders.grader("ex4").starter_kit())).extractall(tmp_path)
+    kit = next(p for p in tmp_path.iterdir() if p.is_dir())
+    (kit / "solution.py").write_text(OPTIMIZER_SOLUTION)
+    run = subprocess.run([sys.executable, "-m", "sheet8kit.check", "--part", "ex4b"], cwd=kit,
+                         capture_output=True, text=True, timeout=120, env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert "PASS  ex4b" in run.stdout, run.stdout + run.stderr

@@ -82,11 +82,21 @@ class _RefuseImport(importlib.abc.MetaPathFinder):
         raise ImportError(f"importing {module} is not allowed: train by gradient descent", name=fullname)
 
 
+def _import_torch_optimizer_machinery() -> None:
+    """An optimizer's first step imports torch._dynamo, which probes whether scipy and sklearn
+    are installed: let that happen before those imports are refused (the server's sandbox warms
+    up the same way), or every optimizer in solution.py would fail with an ImportError."""
+    param = torch.zeros(1, requires_grad=True)
+    param.sum().backward()
+    torch.optim.SGD([param], lr=0.1).step()
+
+
 @contextlib.contextmanager
 def routines_blocked(names: tuple[str, ...] = tasks.BLOCKED_ROUTINES) -> Iterator[None]:
     """Make the listed routines refuse while the block runs, like the server's sandbox does:
     `aten::OP` at torch's dispatcher (every overload, CPU kernel), `module:PKG` at import,
     other names by replacing the attribute. Everything is restored afterwards."""
+    _import_torch_optimizer_machinery()
     undo: list[Callable[[], None]] = []
     try:
         operators = [n for n in names if n.startswith("aten::")]
