@@ -20,7 +20,7 @@ import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-LABELLED = Path(__file__).with_name("labelled.jsonl")
+EVAL_DIR = Path(__file__).parent  # every *.jsonl here is a labelled batch
 GRADERS = Path(__file__).resolve().parents[3]
 VARIANTS = ("clauses", "whole", "similarity")
 # dev: the rubrics were tuned on it. test: written before the grader existed, first measured on
@@ -29,7 +29,9 @@ VARIANTS = ("clauses", "whole", "similarity")
 # later engineer in a different voice (other vocabulary, rambling answers with one wrong claim,
 # math notation, mixed German-English), before that engineer changed anything. test4: written
 # by the same engineer after the test3-driven changes were committed, before the grader saw it.
-SPLITS = ("dev", "test", "test2", "test3", "test4")
+# blind (blind.jsonl): written by another engineer from the sheet and the contract alone, before
+# reading the engine, the rubrics or the other labelled answers.
+SPLITS = ("dev", "test", "test2", "test3", "test4", "blind")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class Figures:
 
 
 def rows(split: str | None = None) -> list[Row]:
-    out = [Row(**json.loads(line)) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = [Row(**json.loads(line)) for path in sorted(EVAL_DIR.glob("*.jsonl"))
+           for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r for r in out if split is None or r.split == split]
 
 
