@@ -25,7 +25,8 @@ class DerivationLine(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    rel: Annotated[str, StringConstraints(max_length=40)] = ""
+    # A relation may carry its optimisation in LaTeX: `\Rightarrow \operatorname{argmax}_{\boldsymbol{u}}` is 48.
+    rel: Annotated[str, StringConstraints(max_length=200)] = ""
     expr: Expression
 
 
