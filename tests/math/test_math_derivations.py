@@ -224,3 +224,40 @@ def test_a_line_may_return_to_the_start_quantity_by_the_weakest_relation_so_far(
     wrong = [numerator, ("=", r"\frac{\exp(2 w_c^\top z)}{\sum_{c'} \exp(2 w_{c'}^\top z)}")] + EX1_MODEL[2:]
     result = mark("ex1", wrong)
     assert first_wrong(result.feedback) == 2
+
+
+def test_a_wrong_relation_symbol_costs_less_than_a_wrong_step():
+    """`=` where only ≃ holds is a wrong symbol on a valid step: named, but cheaper than a slip."""
+    symbol = mark("ex2", replaced(EX2_MODEL, 5, rel="="))
+    slip = mark("ex2", replaced(EX2_MODEL, 5, expr=r"(\alpha^4 + 2\alpha^2) u^\top S u"))
+    assert first_wrong(symbol.feedback) == 5 and "use ≃" in symbol.feedback
+    assert slip.fraction < symbol.fraction < 1.0
+    # Two of them: still more than half of the points, less than one.
+    twice = replaced(replaced(EX2_MODEL, 5, rel="="), 6, rel="=")
+    result = mark("ex2", twice)
+    assert 0.5 < result.fraction < symbol.fraction, result.feedback
+    assert "only as ≃, not =" in result.feedback
+
+
+def test_a_label_alone_on_the_first_line_names_the_start():
+    """`p(c|x)` on its own line, then `\\propto ...`: the label is the softmax the exercise starts from."""
+    lines = [("", "p(c|x)"), (r"\propto", r"\exp(w_c^\top z + b_c)"), (r"\propto", r"\exp(w_c^\top z)"),
+             ("=", r"\exp(\|z\| \cos(w_c, z))"), ("=", r"\exp(\cos(w_c, z)/\tau)"),
+             (r"\propto", EX1_MODEL[3][1])]
+    result = mark("ex1", lines)
+    assert result.fraction == 1.0 and not result.needs_review, result.feedback
+    # A label-only line after the first is not read as the start.
+    later = mark("ex1", [EX1_MODEL[0], ("=", "p(c|x)")] + EX1_MODEL[1:])
+    assert later.fraction < 1.0
+
+
+def test_writing_the_result_right_after_the_start_shows_no_work():
+    """Start, then the claim itself (directly, or after a wrong line): the end is reached but no
+    step is shown, so the steps' share is not earned."""
+    restated = mark("ex1", [EX1_MODEL[0], EX1_MODEL[3]])
+    assert restated.fraction <= 0.3 and "only restates" in restated.feedback
+    after_slip = mark("ex1", [EX1_MODEL[0], ("=", r"\frac{\exp(\cos(w_c, z)/\|z\|)}{\sum_{c'} \exp(\cos(w_{c'}, z)/\|z\|)}"), EX1_MODEL[3]])
+    assert after_slip.fraction <= 0.3 and first_wrong(after_slip.feedback) == 2
+    # One real step before the result keeps its credit.
+    shown = mark("ex1", [EX1_MODEL[0], ("=", r"\frac{\exp(\|z\|\cos(w_c, z))}{\sum_{c'} \exp(\|z\|\cos(w_{c'}, z))}"), EX1_MODEL[3]])
+    assert shown.fraction == 1.0, shown.feedback

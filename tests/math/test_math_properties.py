@@ -156,3 +156,17 @@ def test_exact_check_decides_scalars_and_gives_up_in_time():
 def test_alpha_close_to_one_is_not_one():
     result, _ = call("ex2", "ex2a.alpha", "1.0000001")
     assert result.fraction == 0.0 and "not exactly" in result.feedback
+
+
+def test_a_parenthesised_product_on_the_right_keeps_its_parentheses_in_the_echo():
+    # Hypothesis found this: (x_iᵀu)(uᵀu) was echoed as x_iᵀ·u·uᵀ·u, which reads back differently.
+    from graders.engines.math.lines import parse_expression
+    from graders.engines.math.relations import Judge
+    from graders.engines.math.render import latex
+    from graders.engines.math.space import load_space
+
+    space = load_space(graders.grader("ex2").folder)
+    text = "1/N sum_i (-(alpha)/((x_i^T u) (u^T u))) (x_i^T u)^2"
+    _, tree = parse_expression(text, space.vocabulary)
+    _, again = parse_expression(latex(tree), space.vocabulary)
+    assert Judge(space).equal(tree, again).ok, latex(tree)

@@ -3,7 +3,12 @@
 Each line is checked against the line before it; when that fails it is also checked against
 the last line still consistent with the start, so one slip is reported once and the correct
 lines after it keep their credit, and against the start quantity itself by the weakest relation
-used so far (a chain `p ∝ A = B` says p = B up to a factor, whatever A is)."""
+used so far (a chain `p ∝ A = B` says p = B up to a factor, whatever A is).
+
+A step that holds only by a weaker relation than the one written (`=` where only ∝ or ≃ holds)
+is a wrong relation symbol, not a wrong step: it keeps its credit and costs
+`wrong_relation_penalty`. A last line that follows only from the first line (start, then the
+result to be shown) restates the claim: it reaches the end but shows no work."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +19,7 @@ from graders.engines.math.render import latex_line
 from graders.engines.math.tree import MathError, Sym, symbols
 
 _STRENGTH = {"=": 0, "∝": 1, "≃": 2, "⇒": 2}
+_WEAKER = {"=": ("∝", "≃"), "∝": ("≃",)}
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class DerivationRules:
     min_steps: int
     end_uses: frozenset[str] = frozenset()  # symbols the last line must be written with (τ)
     end_relations: tuple[str, ...] = ("=",)  # how the last line may relate to `end`
+    wrong_relation_penalty: float = 0.2  # a valid step written with a too strong relation
 
 
 @dataclass
@@ -38,6 +45,7 @@ class StepReport:
     ok: bool
     reason: str = ""
     concludes: bool = False  # a valid "⇒ argmax" step: the end is reached, no work is shown
+    weak: str = ""  # the weaker relation that holds when the written one does not
 
 
 @dataclass
@@ -52,6 +60,16 @@ def _weakest(rels: list[str]) -> str:
     return "≃" if rel == "⇒" else rel
 
 
+def _weaker(judge: Judge, rel: str, old: Form, new: Form) -> str:
+    """The weaker relation that holds where `rel` does not ("" when none does)."""
+    for weaker in _WEAKER.get(rel, ()):
+        if weaker == "≃" and not judge.space.variables:
+            continue
+        if _safe(judge, weaker, old, new).ok:
+            return weaker
+    return ""
+
+
 def _safe(judge: Judge, rel: str, old: Form, new: Form) -> Verdict:
     try:
         return judge.check(rel, old, new)
@@ -63,7 +81,7 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     notes: list[str] = []
     echo = [
         f"Line {k + 1}{' (' + l.rel + ')' if l.rel else ''}: "
-        + (f"read as ${(l.definition and _name(l.definition) + ' = ' or '') + latex_line(l.objective, l.tree)}$" if l.tree is not None else f"could not be read: {l.error}")
+        + (f"{l.label}: names {rules.start_text}" if l.names_start else f"read as ${(l.definition and _name(l.definition) + ' = ' or '') + latex_line(l.objective, l.tree)}$" if l.tree is not None else f"could not be read: {l.error}")
         for k, l in enumerate(lines)
     ]
     steps: list[StepReport] = []
@@ -78,6 +96,7 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     if not chain:
         return DerivationReport(0.0, "\n".join(echo + ["✗ There is no derivation to check."]), False)
     forms: dict[int, Form | None] = {k: Form(lines[k].objective, lines[k].tree) if lines[k].tree is not None else None for k in chain}
+    forms.update({k: rules.start for k in chain if lines[k].names_start})
     head = chain[0]
     first = forms[head]
     start = _safe(judge, lines[head].start_rel or "=", rules.start, first) if first is not None else Verdict(False, lines[head].error or "")
@@ -89,6 +108,9 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
         notes.append(f"✗ The first line is not {rules.start_text} ({start.reason}).")
     anchored = {head: start.ok}
     anchor: int | None = head if start.ok else None
+    last_k = chain[-1]
+    last = forms[last_k]
+    end = _check_end(rules, judge, last, defined)
     for prev_k, k in zip(chain, chain[1:]):
         line, form, prev = lines[k], forms[k], forms[prev_k]
         if form is None:
@@ -97,12 +119,14 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
             continue
         verdict = _safe(judge, line.rel, prev, form) if prev is not None else Verdict(False, "the previous line could not be read")
         anchored[k] = verdict.ok and anchored[prev_k]
+        from_head = prev_k == head
         if not verdict.ok and anchor is not None and anchor != prev_k and forms[anchor] is not None:
             rel = _weakest([lines[j].rel for j in chain if anchor < j <= k])
             recovered = _safe(judge, rel, forms[anchor], form)
             if recovered.ok:
                 verdict = recovered
                 anchored[k] = True
+                from_head = anchor == head
         if not verdict.ok and start.ok:
             # Every line of the chain stands for the start quantity (p(c|x), J) up to the
             # relations used so far: `p ∝ A`, then `= B` with B the softmax itself is a valid
@@ -112,12 +136,21 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
             if recovered.ok:
                 verdict = recovered
                 anchored[k] = True
-        steps.append(StepReport(k + 1, echo[k], verdict.ok, verdict.reason, concludes=verdict.ok and line.rel == "⇒"))
+        weak = ""
+        if not verdict.ok and prev is not None:
+            weak = _weaker(judge, line.rel, prev, form)
+            if weak:
+                verdict = Verdict(True, verdict.reason if f"use {weak}" in verdict.reason.replace("\\propto", "∝") else f"it holds only as {weak}, not {line.rel}: use {weak}")
+                anchored[k] = anchored[prev_k]
+                from_head = False
+        restates = verdict.ok and k == last_k and from_head and end.ok and line.rel != "⇒"
+        steps.append(StepReport(k + 1, echo[k], verdict.ok, verdict.reason, concludes=verdict.ok and line.rel == "⇒" or restates, weak=weak))
+        if restates:
+            notes.append(f"Line {k + 1} only restates the result to be shown after line {head + 1}: it shows no work.")
         if anchored[k]:
             anchor = k
-    last = forms[chain[-1]]
-    end = _check_end(rules, judge, last, defined)
     invalid = [s for s in steps if not s.ok]
+    weak = [s for s in steps if s.weak]
     # Valid steps earn their share (at least `min_steps` are expected); each invalid one costs more.
     # A concluding "⇒ argmax" is credited as reaching the end, not as shown work: jumping from
     # the start straight to the conclusion shows none.
@@ -125,19 +158,23 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     step_credit = 0.0
     if n_steps:
         valid_share = (n_steps - len(invalid)) / max(n_steps, rules.min_steps)
-        step_credit = max(0.0, valid_share - rules.invalid_step_penalty * len(invalid))
+        step_credit = max(0.0, valid_share - rules.invalid_step_penalty * len(invalid) - rules.wrong_relation_penalty * len(weak))
     fraction = rules.weight_start * start.ok + rules.weight_end * end.ok + rules.weight_steps * step_credit
     if invalid:
         fraction = min(fraction, 1.0 - rules.weight_steps * rules.invalid_step_penalty)
+    if weak:
+        fraction = min(fraction, 1.0 - rules.weight_steps * rules.wrong_relation_penalty)
     for step in steps:
-        echo[step.number - 1] += "  ✓" if step.ok else f"  ✗ {step.reason}"
-    invalid.sort(key=lambda s: s.number)
-    if invalid:
-        first_bad = invalid[0]
+        echo[step.number - 1] += f"  ✗ {step.reason}" if step.weak or not step.ok else "  ✓"
+    wrong = sorted(invalid + weak, key=lambda s: s.number)
+    if wrong:
+        first_bad = wrong[0]
         notes.append(f"✗ First wrong step: line {first_bad.number}: {first_bad.reason}." + (
-            f" ({len(invalid) - 1} more step(s) not valid.)" if len(invalid) > 1 else ""))
+            f" ({len(wrong) - 1} more step(s) not valid.)" if len(wrong) > 1 else ""))
     elif n_steps:
         notes.append("✓ Every step is valid.")
+    if weak:
+        notes.append("A wrong relation symbol costs less than a wrong step: " + ", ".join(f"line {s.number} holds as {s.weak}" for s in weak) + ".")
     if n_steps < rules.min_steps:
         notes.append(f"Show the intermediate steps (at least {rules.min_steps} steps).")
     if end.ok:
@@ -145,7 +182,7 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     else:
         reason = end.reason.replace("from the previous line", "from it").replace("the previous one", "the result")
         notes.append(f"✗ The last line is not {rules.end_text}" + (f" ({reason})." if reason else "."))
-    unreadable = any(l.tree is None for l in lines)
+    unreadable = any(l.tree is None and not l.names_start for l in lines)
     feedback = "\n".join(echo + notes)
     return DerivationReport(max(0.0, min(1.0, fraction)), feedback, unreadable)
 

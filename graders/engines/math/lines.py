@@ -32,6 +32,7 @@ class Line:
     start_rel: str  # the relation between the label and the expression ("=" when none)
     error: str | None = None
     definition: str | None = None  # `\Rightarrow \tau = 1/\|z\|`: the symbol this line defines
+    names_start: bool = False  # a first line that is only a label (`p(c|x)`, `J(w)`): the start quantity
 
 
 def _label_symbol(tokens: list[Token], vocab: Vocabulary) -> str | None:
@@ -173,7 +174,11 @@ def _build(rows: list[list[tuple[str, list[Token]]]], vocab: Vocabulary) -> list
                 definition = defines if rel == "⇒" and objective is None else None
                 lines.append(Line(rel, objective, tree, label, start_rel, definition=definition))
             except MathError as exc:
-                lines.append(Line(rel, None, None, label, start_rel, error=str(exc)))
+                if not lines and label is None and _is_label(toks, vocab):
+                    # `p(c|x)` alone, then `\propto ...` on the next row: the label names the start.
+                    lines.append(Line("", None, None, _text(toks), "=", names_start=True))
+                else:
+                    lines.append(Line(rel, None, None, label, start_rel, error=str(exc)))
             k += 1
         if len(lines) > MAX_LINES:
             raise MathError(f"the derivation has more than {MAX_LINES} lines")

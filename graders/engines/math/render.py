@@ -37,7 +37,9 @@ def latex(node: Node) -> str:  # noqa: C901 - one dispatch over node types
         return f"-{_wrap_term(node.arg)}"
     if isinstance(node, Mul):
         op = " \\bullet " if node.dot else " \\cdot "
-        return _wrap_factor(node.left) + op + _wrap_factor(node.right)
+        # Products are read left to right: a product on the right came in parentheses and keeps them.
+        right = f"\\left({latex(node.right)}\\right)" if isinstance(node.right, Mul) else _wrap_factor(node.right)
+        return _wrap_factor(node.left) + op + right
     if isinstance(node, Div):
         return f"\\frac{{{latex(node.num)}}}{{{latex(node.den)}}}"
     if isinstance(node, Pow):
