@@ -8,6 +8,10 @@ check parameters (all data in rubric.yaml):
                variables: a positive factor and a constant are free) | "positive_multiple";
                or reference: NAME with params (values computed by `reference/`);
                forbid: [symbols], hints: [{expr, feedback}], wrong: generic feedback,
+               partial: [{expr, fraction, feedback}] (partly right answers, compared like hints:
+               by the item's relation when it is positive_multiple, else equal),
+               per_sample: true (an answer written for one bare sample, ‖x − f(r(x))‖², is read
+               as that loss averaged over the data, E_i[‖x_i − f(r(x_i))‖²]),
                any_log_base: true (a reference value may be given with log_b, e.g. in bits)
   derivation:  start, end (math text; `argmax_u ...` for an optimisation), weights
                {start, end, steps}, invalid_step_penalty, min_steps, start_text, end_text,
@@ -28,7 +32,7 @@ from graders.engines.math.lines import parse_derivation, parse_expression
 from graders.engines.math.relations import Form, Judge, Verdict, _close, pretty
 from graders.engines.math.render import read_as
 from graders.engines.math.space import Env, Space, load_space
-from graders.engines.math.tree import Func, MathError, Node, size, symbols, walk
+from graders.engines.math.tree import Func, MathError, Node, Sum, Sym, rebuild, size, symbols, walk
 from graders.marks import Mark
 from graders.rubric import ItemSpec
 from reference.cosine_softmax import entropy_at_temperature
@@ -58,6 +62,24 @@ REFERENCES: dict[str, Callable[[Env, dict[str, Any]], np.ndarray]] = {
 }
 
 
+def per_sample_mean(tree: Node, space: Space) -> Node | None:
+    """`‖x − f(r(x))‖²` with the data symbol bare and no sum: the loss of one sample, read as
+    its mean over the data (E_i[‖x_i − f(r(x_i))‖²]); None when the answer is not of that form."""
+    nodes = list(walk(tree))
+    bare = {n.name for n in nodes if isinstance(n, Sym) and n.index is None and n.name in space.symbols
+            and space.symbols[n.name].family is not None and space.symbols[n.name].unindexed is None}
+    if not bare or any(isinstance(n, Sum) for n in nodes):
+        return None
+    families = {space.symbols[name].family for name in bare}
+    if len(families) != 1:
+        return None
+    index = space.families[families.pop()][0]
+    if any(isinstance(n, Sym) and n.index is not None for n in nodes if isinstance(n, Sym) and n.name in bare):
+        return None  # x beside x_i: not one sample's loss
+    body = rebuild(tree, lambda n: replace(n, index=index) if isinstance(n, Sym) and n.name in bare and n.index is None else n)
+    return Sum(index, body, mean=True)
+
+
 def _scalars(space: Space) -> frozenset[str]:
     return frozenset(n for n, s in space.symbols.items() if s.shape == "scalar" and s.family is None and s.derived is None)
 
@@ -77,6 +99,8 @@ class ExpressionChecker:
             compute = REFERENCES[check["reference"]]
             self.reference = [compute(env, check.get("params", {})) for env in self.judge.envs]
         self.hints = [(parse_expression(h["expr"], self.vocab)[1], h["feedback"]) for h in check.get("hints", [])]
+        self.partial = [(parse_expression(h["expr"], self.vocab)[1], float(h["fraction"]), h["feedback"]) for h in check.get("partial", [])]
+        self.per_sample = bool(check.get("per_sample", False))
         self.exact = bool(check.get("exact", False))
         self.any_log_base = bool(check.get("any_log_base", False))
         self.max_variables = tuple(check.get("variables", space.variables))
@@ -87,7 +111,10 @@ class ExpressionChecker:
         except MathError as exc:
             return Mark(0.0, f"Could not read the expression: {exc}.", needs_review=True)
         tree, squared = self.judge.read_vector_squares(tree)
-        echo = "R" + read_as(objective, tree)[1:] + (f" ({VECTOR_SQUARE_NOTE})." if squared else ".")
+        sample_mean = per_sample_mean(tree, self.space) if self.per_sample else None
+        tree = sample_mean or tree
+        notes = [VECTOR_SQUARE_NOTE] * squared + ["one sample's loss, read as its mean over the data"] * (sample_mean is not None)
+        echo = "R" + read_as(objective, tree)[1:] + (f" ({'; '.join(notes)})." if notes else ".")
         used = {pretty(s) for s in symbols(tree) & self.forbid}
         if used:
             return Mark(0.0, f"{echo} ✗ It may not use {', '.join(sorted(used))} itself.")
@@ -101,6 +128,13 @@ class ExpressionChecker:
             return Mark(0.0, f"{echo} ✗ {exc}.")
         if verdict.ok:
             return Mark(1.0, f"{echo} ✓ Correct{' (' + verdict.reason + ')' if verdict.reason else ''}.")
+        for partial_tree, fraction, feedback in self.partial:
+            try:
+                match = (self.judge.positive_multiple if self.relation == "positive_multiple" else self.judge.equal)(partial_tree, tree)
+            except MathError:
+                continue
+            if match.ok:
+                return Mark(fraction, f"{echo} ✗ Partly right: {feedback}")
         for hint_tree, feedback in self.hints:
             try:
                 if self.judge.equal(hint_tree, tree).ok:

@@ -216,3 +216,15 @@ def test_components_of_data_vectors(answer):
 def test_component_mistakes_in_ex2(answer, message):
     assert points({"objective": answer})["ex2a.objective"] == 0
     assert message in feedback({"objective": answer}, "ex2a.objective")
+
+
+@pytest.mark.parametrize("answer", [r"(2\alpha^2 - \alpha^4) u^\top S u", r"\alpha^2 (2 - \alpha^2) u^T S u"])
+def test_objective_still_in_alpha_is_partly_right(answer):
+    got = points({"objective": answer})["ex2a.objective"]
+    assert got == 2
+    assert "Partly right" in feedback({"objective": answer}, "ex2a.objective")
+
+
+@pytest.mark.parametrize("answer", [r"(\alpha^4 - 2\alpha^2) u^\top S u", r"\alpha^2 u^\top S u"])
+def test_other_objectives_in_alpha_earn_0(answer):
+    assert points({"objective": answer})["ex2a.objective"] == 0

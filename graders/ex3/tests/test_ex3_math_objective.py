@@ -33,7 +33,6 @@ def test_rotation_invariant_objective_earns_2(answer):
     ("1/N sum_i norm(x_i - f(x_i))^2", "never sees a rotated image"),
     ("1/N sum_i norm(x_i - r(f(x_i)))^2", "does not train"),
     ("-1/N sum_i norm(x_i - f(r(x_i)))^2", "negative factor"),
-    ("1/N sum_i norm(x_i - f(r(x_i)))", "does not train"),
 ])
 def test_other_objectives_earn_0(answer, hint):
     points, feedback = score(answer)
@@ -91,3 +90,24 @@ def test_an_expectation_is_still_checked_and_only_over_a_data_index():
     assert points == 0 and "plain autoencoder" in feedback
     points, feedback = score(r"\mathbb{E}_r[\|x_i - f(r(x_i))\|^2]")
     assert points == 0 and "over a data index only" in feedback
+
+
+@pytest.mark.parametrize("answer", ["||x - f(r(x))||^2", r"\|f(r(\mathbf{x})) - \mathbf{x}\|_2^2"])
+def test_one_samples_loss_is_read_as_its_mean_and_earns_2(answer):
+    got, feedback = score(answer)
+    assert got == 2 and "one sample's loss" in feedback, feedback
+
+
+@pytest.mark.parametrize("answer", ["||r(x) - f(r(x))||^2", "||x - f(x)||^2", "||x - f(r(x_i))||^2"])
+def test_one_samples_wrong_loss_still_earns_0(answer):
+    assert score(answer)[0] == 0
+
+
+@pytest.mark.parametrize("answer", [r"\frac{1}{N}\sum_i \|x_i - f(r(x_i))\|", "sum_i norm(f(r(x_i)) - x_i)"])
+def test_the_unsquared_error_with_the_right_target_is_partly_right(answer):
+    got, feedback = score(answer)
+    assert got == 1.5 and "Partly right" in feedback, feedback
+
+
+def test_the_unsquared_error_of_the_plain_autoencoder_is_not_partly_right():
+    assert score(r"\frac{1}{N}\sum_i \|r(x_i) - f(r(x_i))\|")[0] == 0
