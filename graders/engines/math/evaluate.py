@@ -88,7 +88,8 @@ def _eval(node: Node, env: Env, bound: Bound) -> np.ndarray:  # noqa: C901 - one
         if arg.shape[-1] != 1 or arg.shape[-2] != env.group["d"]:
             raise MathError(f"{node.name} applies to a vector, not to {_kind(arg)}")
         arg = np.broadcast_to(arg, np.broadcast_shapes(arg.shape, (env.batch,) + (1,) * (arg.ndim - 1)))
-        return env.value(node.name)(arg)
+        value = env.value(node.name)(arg)
+        return value if node.component is None else _component(value, f"{node.name}(…)_{node.component}", node.component, bound)
     if isinstance(node, Sum):
         return _sum(node, env, bound)
     raise MathError(f"cannot evaluate {type(node).__name__}")
@@ -175,6 +176,7 @@ def _component_use(node: Sum, env: Env) -> bool:
     space = env.space
     syms = [n for n in walk(node.body) if isinstance(n, Sym)]
     components = [n for n in syms if n.component == node.index or n.index == node.index and space.symbols[n.name].family is None]
+    components += [n for n in walk(node.body) if isinstance(n, Call) and n.component == node.index]
     members = [n for n in syms if n.index == node.index and space.symbols[n.name].family is not None]
     if components and members:
         raise MathError(

@@ -256,6 +256,8 @@ class Parser:
             if index not in self.vocab.indices | self.vocab.components:
                 raise MathError(f"'{node.name}_{index}' {where(tok.pos)}: '{index}' is not an index here (use one of {', '.join(sorted(self.vocab.indices))})")
             return Sym(node.name, index, node.shown)
+        if isinstance(node, Call) and node.component is None and index in self.vocab.components:
+            return Call(node.name, node.arg, component=index)  # f(r(x_i))_j: component j of the value
         if index == "2" and (isinstance(node, Norm) or isinstance(node, Pow) and isinstance(node.base, Norm)):
             return node  # ‖x‖_2 and ‖x‖^2_2: the Euclidean norm
         raise MathError(f"a subscript '_{index}' {where(tok.pos)} that is not understood here")

@@ -63,7 +63,7 @@ def latex(node: Node) -> str:  # noqa: C901 - one dispatch over node types
             return f"\\left\\langle {latex(node.args[0])}, {latex(node.args[1])}\\right\\rangle"
         return f"{_FUNCS[node.name]}\\left({latex(node.args[0])}\\right)"
     if isinstance(node, Call):
-        return f"{_name(node.name)}\\left({latex(node.arg)}\\right)"
+        return f"{_name(node.name)}\\left({latex(node.arg)}\\right)" + (f"_{{{node.component}}}" if node.component else "")
     if isinstance(node, Sum) and node.mean:
         return f"\\mathbb{{E}}_{{{node.index}}}\\left[{latex(node.body)}\\right]"
     if isinstance(node, Sum):

@@ -80,10 +80,12 @@ class Func:
 
 @dataclass(frozen=True)
 class Call:
-    """A declared function symbol applied to an argument, e.g. f(r(x_i))."""
+    """A declared function symbol applied to an argument, e.g. f(r(x_i)); `component` picks one
+    component of its (vector) value, f(r(x_i))_j."""
 
     name: str
     arg: "Node"
+    component: str | None = None
 
 
 @dataclass(frozen=True)

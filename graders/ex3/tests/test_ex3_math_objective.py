@@ -111,3 +111,13 @@ def test_the_unsquared_error_with_the_right_target_is_partly_right(answer):
 
 def test_the_unsquared_error_of_the_plain_autoencoder_is_not_partly_right():
     assert score(r"\frac{1}{N}\sum_i \|r(x_i) - f(r(x_i))\|")[0] == 0
+
+
+@pytest.mark.parametrize("answer,expected", [
+    (r"\frac{1}{N}\sum_i \sum_j (x_{ij} - f(r(x_i))_j)^2", 2),
+    (r"\frac{1}{N}\sum_i \sum_{j=1}^d (f(r(x_i))_j - x_{ij})^2", 2),
+    (r"\frac{1}{N}\sum_i \sum_j (x_{ij} - f(x_i)_j)^2", 0),
+    (r"\frac{1}{N}\sum_i \sum_j (x_{ij} - f(r(x_i))_k)^2", 0),
+])
+def test_the_objective_by_components_of_the_output(answer, expected):
+    assert score(answer)[0] == expected
