@@ -2,7 +2,7 @@
 
 usage: OMP_NUM_THREADS=1 .venv/bin/python bench/bench_text.py [--rounds N] [--model-per-call K]
 
-Grades every labelled answer (graders/engines/text/eval/labelled.jsonl) `rounds` times as a new
+Grades every labelled answer (graders/engines/text/eval/*.jsonl) `rounds` times as a new
 answer (the answer-embedding memo is cleared before each call) with the engine as it runs in a
 worker: model loaded once, rubric example embeddings computed once. Baseline, in the same run:
 the same answers with the rubric's example phrases re-embedded on every call (no example cache).

@@ -198,3 +198,31 @@ def test_an_embedding_match_lifts_a_fragment_but_not_a_weaker_idea(monkeypatch, 
                    "partial": {"credit": 0.5, "fragment": fragment, "patterns": [r"\bdetails\b"]}}]))
     mark = grader("details")
     assert mark.fraction == expected and mark.needs_review is (not fragment)
+
+
+def _only_with_grader():
+    from graders.engines.text.scoring import TextGrader
+
+    return TextGrader(TextRubric(
+        question="q", kind="short", references=["the angle decides the class"],
+        concepts=[{"id": "angle", "label": "the geometric relation", "weight": 1.0, "missing": "say which relation",
+                   "patterns": [r"\bangle\b"], "partial": {"credit": 0.5, "patterns": [r"\bdistance to w\b"]}}],
+        misconceptions=[{"id": "second", "label": "a second mechanism", "penalty": 1.0, "feedback": "Not a distance.",
+                         "only_with": ["angle"], "patterns": [r"\beuclidean\b"]}],
+        doubts=[{"id": "odd", "label": "an odd remark", "patterns": [r"\bodd\b"]}]))
+
+
+def test_an_only_with_claim_alone_is_a_weaker_form_beside_its_concept_a_wrong_claim():
+    grader = _only_with_grader()
+    alone = grader("the euclidean distance to w")
+    assert alone.fraction == pytest.approx(0.5) and "Not a distance." not in alone.feedback
+    beside = grader("the angle decides. it also uses the euclidean distance to w")
+    assert beside.fraction == pytest.approx(1 - grader.rubric.side_claim_penalty)
+    assert beside.needs_review and "Not a distance." in beside.feedback
+
+
+def test_a_doubt_sends_the_mark_to_review_without_changing_the_points():
+    grader = _only_with_grader()
+    plain, odd = grader("the angle"), grader("the angle, and an odd remark")
+    assert plain.fraction == odd.fraction == 1
+    assert not plain.needs_review and odd.needs_review

@@ -144,7 +144,7 @@ class TextGrader:
         by_pattern = {c.id: self._find(c, parts, view, None) for c in rb.concepts}
         named = {cid for cid, f in by_pattern.items() if f.present}
         wrong_by_pattern = {w.id: self._find(w, parts, view, None) for w in rb.misconceptions
-                            if not named.intersection(w.unless)}
+                            if w.applies(named)}
         wrong_clauses = frozenset().union(*(f.where for f in wrong_by_pattern.values()))
         wrong_spans = frozenset().union(*(f.spans for f in wrong_by_pattern.values()))
 
@@ -194,7 +194,7 @@ class TextGrader:
         penalty = 0.0
         stated_wrong = False
         for wrong in rb.misconceptions:
-            if present.intersection(wrong.unless):
+            if not wrong.applies(present):
                 continue
             found = wrong_by_pattern.get(wrong.id) or Found()
             if not found.present:
@@ -210,6 +210,7 @@ class TextGrader:
                 if found.by == "embedding":
                     review.append(f"misconception {wrong.id} found by similarity only")
         fraction = max(0.0, concept_fraction - min(1.0, penalty))
+        review += [f"doubt {d.id}" for d in rb.doubts if self._find(d, [text], view, None).present]
 
         shape = structure(text)
         if rb.kind == "explanation" and shape.is_keyword_list:

@@ -95,6 +95,13 @@ class Misconception(Signal):
     # concept ids that make this reading moot ("the rotated version of the original image"
     # names the original, but as input it is the rotated one that is meant)
     unless: list[str] = Field(default_factory=list)
+    # concept ids without which this is not a wrong claim but a weaker form of one of them
+    # ("the Euclidean distance to w_c": alone, a partial answer; beside the angle, a second,
+    # wrong mechanism)
+    only_with: list[str] = Field(default_factory=list)
+
+    def applies(self, concepts: set[str]) -> bool:
+        return not concepts.intersection(self.unless) and (not self.only_with or bool(concepts.intersection(self.only_with)))
 
 
 class Family(Signal):
@@ -125,6 +132,10 @@ class TextRubric(_Strict):
     disagreement: float = Field(0.5, gt=0, le=1)  # |concept − similarity| that asks for review
     concepts: list[Concept] = Field(default_factory=list)
     misconceptions: list[Misconception] = Field(default_factory=list)
+    # statements that change no points but that a TA should look at (an answer going beyond
+    # what the rubric can judge: "with its rotation angle", "crops and colour jitter"); by
+    # pattern only, on the whole answer
+    doubts: list[Signal] = Field(default_factory=list)
     families: list[Family] = Field(default_factory=list)
     not_applications: list[Misconception] = Field(default_factory=list)
     count: int = Field(3, ge=1)  # list questions: how many entries are graded

@@ -63,6 +63,13 @@ POINTS = [
     ("skip 3-3.5: German, details not lost in the bottleneck", "ex3b.skip_connections",
      "Sie verbinden Encoder und Decoder direkt, damit feine Details nicht im Bottleneck verloren gehen.", 2.5, 4),
     ("skip 1.5: only the kind of information", "ex3b.skip_connections", "localisation", 1, 2),
+    ("input 1.5: rotation as a symbol", "ex3a.input", "x_rot = R_theta x, theta random", 1.5, 1.5),
+    ("input 0: the rotation put on the output", "ex3a.input", "the upright image; the network should output it rotated", 0, 0),
+    ("input 0: the rotation only in the loss", "ex3a.input", "x_i itself, the rotation only happens in the loss", 0, 0),
+    ("skip 4.5-5: high-frequency details through the skips", "ex3b.skip_connections",
+     "the high-frequency details go through the skips and the bottleneck can focus on abstract concepts", 4.5, 5),
+    ("skip 0: abstract information from the decoder to the encoder", "ex3b.skip_connections",
+     "They pass the abstract information from the decoder back to the encoder.", 0, 0.5),
     ("apps 1.67: fraud, outlier, novelty are one family", "ex3c.applications",
      ["fraud detection", "outlier detection", "novelty detection"], 1.6, 1.7),
     ("apps 3.33: clustering counts", "ex3c.applications", ["clustering", "compressing images", "word processing"], 3.3, 3.4),
@@ -87,6 +94,15 @@ def test_a_wrong_side_claim_in_a_long_right_answer_costs_a_share_and_goes_to_rev
                          "with the same size, so edges are not lost and the deep part can stay abstract. "
                          "They also reduce the number of parameters a lot.")
     assert 3.5 <= points <= 4 and mark.needs_review and "smaller" in mark.feedback
+
+
+@pytest.mark.parametrize("item,answer", [
+    ("ex3a.input", "the image together with its rotation angle"),
+    ("ex3a.input", "augmented images: random rotations, crops and colour jitter"),
+    ("ex3a.target", "a rotated version of x with another angle"),
+])
+def test_an_answer_beyond_what_the_rubric_judges_goes_to_review(item, answer):
+    assert grade(item, answer)[1].needs_review
 
 
 def test_synonym_feedback_says_it_counts_once():
