@@ -226,3 +226,15 @@ def test_a_doubt_sends_the_mark_to_review_without_changing_the_points():
     plain, odd = grader("the angle"), grader("the angle, and an odd remark")
     assert plain.fraction == odd.fraction == 1
     assert not plain.needs_review and odd.needs_review
+
+
+def test_a_group_named_at_marks_the_claim_for_negation_after_a_clause_wide_condition():
+    from graders.engines.text.scoring import TextGrader
+
+    grader = TextGrader(TextRubric(
+        question="q", kind="short", references=["r"],
+        concepts=[{"id": "a", "label": "a", "weight": 1.0, "missing": "say a", "patterns": [r"\bangle\b"]}],
+        misconceptions=[{"id": "d", "label": "distance", "penalty": 1.0, "feedback": "No distance.",
+                         "patterns": [r"^(?!.*\bweights?\b).*?(?P<at>\beuclid)"]}]))
+    assert grader("it is the euclidean distance").fraction == 0
+    assert grader("it is not the euclidean distance, it is the angle").fraction == 1

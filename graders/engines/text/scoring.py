@@ -272,10 +272,12 @@ class TextGrader:
             for i, clause in enumerate(parts):
                 for regex in signal.regexes:
                     for m in regex.finditer(clause):
-                        if negated_at(clause, m.start(), m.end()):
+                        # a group named `at` marks the claim itself, after a clause-wide condition
+                        start, end = m.span("at") if "at" in regex.groupindex else m.span()
+                        if negated_at(clause, start, end):
                             negated = True
                         else:
-                            spans.add((i, m.start(), m.end()))
+                            spans.add((i, start, end))
             if spans:
                 return Found("pattern", where=frozenset(i for i, _, _ in spans), spans=frozenset(spans))
         if threshold is None or not signal.examples:

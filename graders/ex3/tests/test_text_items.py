@@ -63,6 +63,8 @@ POINTS = [
     ("skip 3-3.5: German, details not lost in the bottleneck", "ex3b.skip_connections",
      "Sie verbinden Encoder und Decoder direkt, damit feine Details nicht im Bottleneck verloren gehen.", 2.5, 4),
     ("skip 1.5: only the kind of information", "ex3b.skip_connections", "localisation", 1, 2),
+    ("target 0: the image rotated by another angle", "ex3a.target", "the image rotated by a different angle than the input", 0, 0),
+    ("target 1.5: rotated back", "ex3a.target", "the input image rotated back to upright", 1.5, 1.5),
     ("input 1.5: rotation as a symbol", "ex3a.input", "x_rot = R_theta x, theta random", 1.5, 1.5),
     ("input 0: the rotation put on the output", "ex3a.input", "the upright image; the network should output it rotated", 0, 0),
     ("input 0: the rotation only in the loss", "ex3a.input", "x_i itself, the rotation only happens in the loss", 0, 0),
