@@ -251,7 +251,7 @@ class Judge:
         class_axis = self.space.axis("c") if "c" in self.space.index_names else None
         if class_axis is not None and diff.shape[class_axis] > 1:
             mean = diff.mean(axis=class_axis, keepdims=True)
-            if not _close(diff, mean + 0 * diff):
+            if not _close(diff, mean):  # _close broadcasts the mean over the classes
                 depends.append("the class c")
         if depends:
             return f"differs from the previous line by a term that depends on {', '.join(depends)}"
