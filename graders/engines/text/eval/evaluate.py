@@ -30,8 +30,9 @@ VARIANTS = ("clauses", "whole", "similarity")
 # math notation, mixed German-English), before that engineer changed anything. test4: written
 # by the same engineer after the test3-driven changes were committed, before the grader saw it.
 # blind (blind.jsonl): written by another engineer from the sheet and the contract alone, before
-# reading the engine, the rubrics or the other labelled answers.
-SPLITS = ("dev", "test", "test2", "test3", "test4", "blind")
+# reading the engine, the rubrics or the other labelled answers. blind2 (blind2.jsonl): a second
+# batch written the same way by a later engineer, after the blind-driven changes were committed.
+SPLITS = ("dev", "test", "test2", "test3", "test4", "blind", "blind2")
 
 
 @dataclass(frozen=True)
