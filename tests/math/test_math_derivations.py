@@ -261,3 +261,16 @@ def test_writing_the_result_right_after_the_start_shows_no_work():
     # One real step before the result keeps its credit.
     shown = mark("ex1", [EX1_MODEL[0], ("=", r"\frac{\exp(\|z\|\cos(w_c, z))}{\sum_{c'} \exp(\|z\|\cos(w_{c'}, z))}"), EX1_MODEL[3]])
     assert shown.fraction == 1.0, shown.feedback
+
+
+def test_theta_c_is_the_angle_between_w_c_and_z():
+    # `\|z\| \cos\theta_c`, θ_c the angle of w_c and z (ex1 math.yaml), is a valid step; ‖z‖θ_c is not.
+    right = mark("ex1", replaced(EX1_MODEL, 3, expr=r"\frac{\exp(\|z\|\cos\theta_c)}{\sum_{c'} \exp(\|z\|\cos\theta_{c'})}"))
+    assert right.fraction == 1.0, right.feedback
+    wrong = mark("ex1", replaced(EX1_MODEL, 3, expr=r"\frac{\exp(\|z\|\theta_c)}{\sum_{c'} \exp(\|z\|\theta_{c'})}"))
+    assert wrong.fraction < 0.85 and "First wrong step: line 3" in wrong.feedback, wrong.feedback
+
+
+def test_a_full_stop_after_the_last_line_is_punctuation():
+    dotted = mark("ex1", replaced(EX1_MODEL, 3, expr=EX1_MODEL[3][1] + r" \; ."))
+    assert dotted.fraction == 1.0, dotted.feedback

@@ -152,3 +152,40 @@ def test_an_expectation_over_an_index_is_a_mean():
     assert tree == Add((Sum("i", Pow(Norm(Sym("x", "i")), Num(2.0, "2")), mean=True), Num(1.0, "1")))
     assert read(r"E_i \|x_i\|^2 \alpha") == Sum("i", Mul(Pow(Norm(Sym("x", "i")), Num(2.0, "2")), Sym("alpha")), mean=True)
     assert read(r"E_i \|x_i\|^2") != read(r"\sum_i \|x_i\|^2")
+
+
+@pytest.mark.parametrize("text", [r"\frac{1}{\|z\|}.", "1 / norm(z).", r"\frac{1}{\|z\|} \; .", r"\frac{1}{\|z\|}.$"])
+def test_a_full_stop_ending_the_answer_is_punctuation(text):
+    assert read(text) == read(r"\frac{1}{\|z\|}")
+
+
+def test_a_full_stop_inside_the_answer_is_still_refused():
+    with pytest.raises(MathError, match="'.' at character"):
+        read("1 . z")
+    assert read("0.5") == Num(0.5, "0.5")
+    lines = parse_derivation("J = \\|z\\|^2 . \\\\ = z^T z.", VOCAB)
+    assert [l.rel for l in lines] == ["", "="]
+
+
+@pytest.mark.parametrize("text", [r"\tau := \frac{1}{\|z\|}", r"\tau \coloneqq 1/\|z\|"])
+def test_a_definition_with_colon_equals_is_a_label(text):
+    assert read(text) == read(r"\frac{1}{\|z\|}")
+
+
+@pytest.mark.parametrize("text,value", [
+    (r"H \to 0", "0"), ("H -> log(C)", "log(C)"), (r"\lim_{\tau \to 0} H = 0", "0"),
+    (r"\lim_{\tau\to\infty} H[p] = \log C", r"\log C"), (r"H \rightarrow \log C", "log C"),
+])
+def test_a_limit_names_its_value(text, value):
+    assert read(text) == read(value)
+
+
+@pytest.mark.parametrize("text", ["0 -> 1", r"2 \to \frac{1}{2}"])
+def test_a_limit_between_two_values_is_refused(text):
+    with pytest.raises(MathError, match="not an equation"):
+        read(text)
+
+
+def test_a_limit_arrow_is_no_step_of_a_derivation():
+    with pytest.raises(MathError):
+        parse_derivation([{"rel": "", "expr": "z"}, {"rel": r"\to", "expr": "z"}], VOCAB)

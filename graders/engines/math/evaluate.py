@@ -167,7 +167,8 @@ def _function(node: Func, env: Env, bound: Bound) -> np.ndarray:
         return np.sqrt(np.sum(arg * arg, axis=(-2, -1), keepdims=True))
     if not _is_scalar(arg):
         raise MathError(f"{node.name} of {_kind(arg)} is not defined here")
-    return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "cos": np.cos}[node.name](arg)
+    return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "cos": np.cos,
+            "arccos": lambda v: np.arccos(np.clip(v, -1.0, 1.0))}[node.name](arg)
 
 
 def _component_use(node: Sum, env: Env) -> bool:

@@ -12,7 +12,7 @@ from graders.engines.math.tree import Add, Div, Func, Mul, Neg, Node, Num, Pow, 
 
 TIME_LIMIT = 0.5
 MAX_NODES = 80
-_FUNCS = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs, "cos": sympy.cos}
+_FUNCS = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs, "cos": sympy.cos, "arccos": sympy.acos}
 
 
 def to_sympy(node: Node, scalars: frozenset[str]) -> sympy.Expr | None:

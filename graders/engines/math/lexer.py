@@ -34,7 +34,9 @@ SKIP_ALONE = frozenset({
 SIZE_PREFIX = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "middle"})
 RELATION_COMMANDS = {
     "propto": "∝", "simeq": "≃", "sim": "≃", "Rightarrow": "⇒", "implies": "⇒", "Longrightarrow": "⇒",
-    "approx": "≈", "equiv": "≡", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "neq": "≠",
+    "approx": "≈", "equiv": "≡", "coloneqq": "=",
+    # `H \to \log C`, `\lim_{\tau \to 0} H`: a limit, read by parse_expression as naming its value.
+    "to": "→", "rightarrow": "→", "longrightarrow": "→", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "neq": "≠",
 }
 
 
@@ -59,6 +61,8 @@ DIGITS = "0123456789"
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _WORD = re.compile(r"[A-Za-z]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+\*?|.)", re.S)
+# A full stop that ends a row (`\frac{1}{\|z\|}.`, `= 1 \; .`): sentence punctuation, not math.
+_ROW_END = re.compile(r"[ \t\r$]*(?:\\\\|\n|$)")
 
 
 OPERATOR_NAMES = frozenset({"mathrm", "operatorname", "textrm"})
@@ -189,6 +193,13 @@ def tokenize(text: str) -> list[Token]:
             word = m.group(0)
             tokens.append(Token("rel", "∝", i) if word == "prop" else Token("name", word, i))
             i = m.end()
+            continue
+        if ch == "." and _ROW_END.match(text, i + 1):
+            i += 1
+            continue
+        if text.startswith(":=", i) or text.startswith("->", i):
+            tokens.append(Token("rel", "=" if ch == ":" else "→", i))
+            i += 2
             continue
         if text.startswith("=>", i) or text.startswith("==>", i):
             step = 3 if text.startswith("==>", i) else 2

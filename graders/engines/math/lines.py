@@ -64,7 +64,8 @@ def _split(tokens: list[Token], kinds: set[str]) -> list[tuple[Token | None, lis
 
 
 def _is_label(tokens: list[Token], vocab: Vocabulary) -> bool:
-    """`J`, `J(w)`, `p(c|x)`, `\\tau`, `\\alpha^*`, `H[p]`, optionally after argmin_{...}: a name
+    """`J`, `J(w)`, `p(c|x)`, `\\tau`, `\\alpha^*`, `H[p]`, optionally after argmin_{...} or
+    lim_{...}: a name
     for the line, not part of its value."""
     toks = [t for t in tokens if t.kind != "amp"]
     i = 0
@@ -80,7 +81,7 @@ def _is_label(tokens: list[Token], vocab: Vocabulary) -> bool:
                     return k + 1
         return -1
 
-    if i < len(toks) and toks[i].text in {*OPT_WORDS, "arg"}:
+    if i < len(toks) and toks[i].text in {*OPT_WORDS, "arg", "lim"}:
         i += 2 if toks[i].text == "arg" else 1
         if i < len(toks) and toks[i].text == "_":
             i += 1
@@ -249,7 +250,9 @@ def parse_expression(text: str, vocab: Vocabulary) -> tuple[Objective | None, No
         raise MathError("the expression is empty")
     if len(rows) > 1:
         raise MathError("write one expression on one line")
-    pieces = _segments([], rows[0])
+    # `H \to \log C`: a top-level limit arrow names the value, like `H = \log C`.
+    limit = {id(tok) for tok, _ in _split(rows[0], {"rel"}) if tok is not None and tok.text == "→"}
+    pieces = _segments([], [Token("rel", "=", t.pos) if id(t) in limit else t for t in rows[0]])
     if not pieces:
         raise MathError("the expression is empty")
     while len(pieces) > 1 and _is_label(pieces[0][1], vocab):

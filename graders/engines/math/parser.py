@@ -19,7 +19,7 @@ MAX_DEPTH = 40
 MAX_SUMS = 6
 MAX_LITERAL_EXPONENT = 64
 
-FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "abs": "abs", "norm": "norm", "cos": "cos", "tr": "trace", "trace": "trace", "Tr": "trace"}
+FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "abs": "abs", "norm": "norm", "cos": "cos", "arccos": "arccos", "acos": "arccos", "tr": "trace", "trace": "trace", "Tr": "trace"}
 OPT_WORDS = {"argmax": "max", "argmin": "min", "max": "max", "min": "min"}
 WRAPPERS = frozenset({"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathsf", "operatorname", "mathnormal", "pmb", "mathcal"})
 TRANSPOSE_WORDS = frozenset({"T", "top", "intercal"})
@@ -484,7 +484,7 @@ class Parser:
             num = self.group_argument(tok)
             den = self.group_argument(tok)
             return Div(num, den)
-        if text in ("exp", "log", "ln", "sqrt", "cos", "tr", "Tr", "trace"):
+        if text in ("exp", "log", "ln", "sqrt", "cos", "arccos", "tr", "Tr", "trace"):
             self.take()
             if text == "sqrt" and self.at("["):
                 raise MathError(f"\\sqrt[n] {where(tok.pos)} is not accepted: write a power")

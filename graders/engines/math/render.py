@@ -7,7 +7,7 @@ from graders.engines.math.lexer import GREEK
 from graders.engines.math.parser import Objective
 from graders.engines.math.tree import Add, Call, Div, Func, Mul, Neg, Node, Norm, Num, Pow, Sum, Sym, Transpose
 
-_FUNCS = {"exp": "\\exp", "log": "\\log", "cos": "\\cos", "trace": "\\operatorname{tr}"}
+_FUNCS = {"exp": "\\exp", "log": "\\log", "cos": "\\cos", "arccos": "\\arccos", "trace": "\\operatorname{tr}"}
 
 
 def _name(name: str) -> str:
