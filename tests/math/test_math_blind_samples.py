@@ -1,6 +1,7 @@
-"""The blind held-out cases of graders/samples_blind/ and graders/samples_blind2/ (written before the engine was read, each
-with the points range a careful TA gives per item) graded in-process: every item must land in
-its range, so a change that moves one out fails here (check_examples.py does the same via the CLI)."""
+"""The math engine's blind held-out cases (graders/engines/math/eval/blind*/: written before the
+engine was read, each with the points range a careful TA gives per item) graded in-process:
+every item must land in its range, so a change that moves one out fails here (check_examples.py
+does the same via the CLI)."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,10 @@ import pytest
 
 import graders
 
-GRADERS = Path(__file__).resolve().parents[2] / "graders"
-FIRST = sorted((GRADERS / "samples_blind").glob("*.json"))
-SECOND = sorted((GRADERS / "samples_blind2").glob("*.json"))
-# Known misses of the second batch (graders/samples_blind2/README.md): strict, so a fix shows up.
+EVAL = Path(__file__).resolve().parents[2] / "graders" / "engines" / "math" / "eval"
+FIRST = sorted((EVAL / "blind").glob("*.json"))
+SECOND = sorted((EVAL / "blind2").glob("*.json"))
+# Known misses of the second batch (graders/engines/math/eval/blind2/README.md): strict, so a fix shows up.
 KNOWN_MISSES = {
     "b2-ex2-obj-alpha-06": "'\\alpha = \\pm 1': ± is not in the notation",
     "b2-ex2-obj-alpha-09": "'\\alpha^2 = 1' is an equation for alpha, not a value",
