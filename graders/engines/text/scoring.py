@@ -17,6 +17,7 @@ import numpy as np
 from graders.engines.text import embedding
 from graders.engines.text.language import clauses, has_negation, negated_at, normalise, structure
 from graders.engines.text.spec import Signal, TextRubric
+from graders.engines.text.spelling import Speller
 from graders.marks import Mark
 
 Scope = Literal["clauses", "whole"]
@@ -98,6 +99,14 @@ class TextGrader:
         self._lock = threading.Lock()
         self._vectors: dict[str, np.ndarray] | None = None
 
+    @cached_property
+    def speller(self) -> Speller:
+        return Speller(self.rubric.vocabulary)
+
+    def read(self, raw: str) -> str:
+        """The answer as patterns and embeddings see it: normalised, typos corrected."""
+        return self.speller.correct(normalise(raw))
+
     # -- embeddings of the rubric's phrases --------------------------------------------------
     def vectors(self) -> dict[str, np.ndarray]:
         if self._vectors is None:
@@ -130,7 +139,7 @@ class TextGrader:
     # -- free text -----------------------------------------------------------------------------
     def _assess_text(self, raw: str) -> Assessment:
         rb = self.rubric
-        text = normalise(raw)
+        text = self.read(raw)
         parts = clauses(text)
         view = _Embedded(parts if self.scope == "clauses" else [text], text)
 
@@ -254,7 +263,7 @@ class TextGrader:
         return float(np.max(self.vectors()["@references"] @ view.whole_vec))
 
     def similarity(self, answer: Any) -> float:
-        text = normalise("\n".join(map(str, answer)) if isinstance(answer, list) else str(answer))
+        text = self.read("\n".join(map(str, answer)) if isinstance(answer, list) else str(answer))
         return self.similarity_of(_Embedded([text], text))
 
     def _holistic(self, similarity: float) -> float:
@@ -306,7 +315,7 @@ class TextGrader:
             feedback.append(f"Only the first {rb.count} entries are graded.")
         used: dict[str, str] = {}  # family id -> the entry that earned it
         for raw in graded:
-            text = normalise(raw)
+            text = self.read(raw)
             view = _Embedded([text], text)
             candidates, uncertain = self._families(text, view)
             if uncertain:

@@ -164,6 +164,15 @@ class TextRubric(_Strict):
         return texts
 
     @property
+    def vocabulary(self) -> set[str]:
+        """The words the rubric is written in (for typo tolerance)."""
+        from graders.engines.text.spelling import rubric_vocabulary
+
+        signals = [*self.signals, *self.doubts]
+        phrases = [self.question, *self.example_texts, *(s.label for s in signals)]
+        return rubric_vocabulary(phrases, [p for s in signals for p in s.patterns])
+
+    @property
     def signals(self) -> list[Signal]:
         partials = [signal for c in self.concepts for _, signal in c.partial_signals]
         return [*self.concepts, *partials, *self.misconceptions, *self.families, *self.not_applications]
