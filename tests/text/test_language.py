@@ -59,3 +59,9 @@ def test_a_loss_right_after_the_match_denies_it_and_a_negated_loss_does_not():
                            ("feine details gehen verloren", True)):
         end = clause.index("details") + len("details")
         assert negated_at(clause, clause.index("fine") if "fine" in clause else 0, end) is denied, clause
+
+
+def test_a_dash_between_words_starts_a_new_claim_but_a_minus_between_symbols_does_not():
+    assert clauses(normalise("it need not store the details - those go over the skips")) == [
+        "it need not store the details", "those go over the skips"]
+    assert len(clauses(normalise("the loss is ||x_i - f(r(x_i))||^2"))) == 1

@@ -17,9 +17,11 @@ _LATEX_FORMAT = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathrm|mathit|textbf|text
 _SPACES = re.compile(r"\s+")
 
 # Clause boundaries: sentence punctuation and connectives that start a new claim. Splitting at
-# "but"/"sondern" also closes a negation's scope ("not the norm but the angle").
+# "but"/"sondern" also closes a negation's scope ("not the norm but the angle"). A dash between
+# words ("... low-level details - those go over the skips") starts a new claim; a minus between
+# symbols ("x_i - f(r(x_i))") does not.
 _CLAUSE_BREAK = re.compile(
-    r"[.!?;:\n]+(?=\s|$)|\s*,?\s*\b(?:but|whereas|while|since|because|so that|so|therefore|thus|hence|"
+    r"[.!?;:\n]+(?=\s|$)|(?<=[a-z]{2})\s+-\s+(?=[a-z]{2})|\s*,?\s*\b(?:but|whereas|while|since|because|so that|so|therefore|thus|hence|"
     r"which means|whereby|aber|sondern|weil|damit|daher|deshalb|dadurch|sodass|so dass|wodurch)\b"
 )
 
