@@ -6,7 +6,6 @@ submissions, so routes, exports and reports apply the same rules."""
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -15,6 +14,8 @@ from typing import Literal, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.settings import current_settings
 
 DEFAULT_POLICIES_FILE = Path(__file__).resolve().parent / "policies.yaml"
 POLICIES_FILE_ENV = "AUTOGRADER_POLICIES_FILE"
@@ -65,7 +66,7 @@ class PolicyFile(BaseModel):
 
 
 def policies_path() -> Path:
-    return Path(os.environ.get(POLICIES_FILE_ENV) or DEFAULT_POLICIES_FILE)
+    return current_settings().policies_file or DEFAULT_POLICIES_FILE
 
 
 @lru_cache(maxsize=4)

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     redis_namespace: str = "autograder"
 
+    # Course policies (deadlines, attempts, rate limits) and the LMS. Both files are read again
+    # when they change, so they are looked up on use (`current_settings()`), not cached.
+    policies_file: Path | None = Field(None, description="policies YAML; default app/policies.yaml")
+    lti_config: Path | None = Field(None, description="PyLTI1p3 tool config JSON; LTI is off when unset")
+
     # Long-polling `GET /submissions/{id}?wait=S`.
     max_wait_seconds: float = 30.0
 
@@ -68,4 +73,9 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    return Settings()
+
+
+def current_settings() -> Settings:
+    """The environment as it is now, for the few values that may change while the service runs."""
     return Settings()

@@ -14,13 +14,14 @@ auth, OAuth2 token and JWKS URLs, its deployment ids and the tool's key files:
 Key paths are relative to the config file. Without the variable LTI is switched off."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pylti1p3.exception import LtiException
 from pylti1p3.tool_config import ToolConfJsonFile
+
+from app.settings import current_settings
 
 LTI_CONFIG_ENV = "AUTOGRADER_LTI_CONFIG"
 
@@ -30,8 +31,7 @@ class LtiNotConfigured(RuntimeError):
 
 
 def config_path() -> Path | None:
-    value = os.environ.get(LTI_CONFIG_ENV)
-    return Path(value) if value else None
+    return current_settings().lti_config
 
 
 class ToolConfig(ToolConfJsonFile):
