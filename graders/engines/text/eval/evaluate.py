@@ -32,7 +32,9 @@ VARIANTS = ("clauses", "whole", "similarity")
 # blind (blind.jsonl): written by another engineer from the sheet and the contract alone, before
 # reading the engine, the rubrics or the other labelled answers. blind2 (blind2.jsonl): a second
 # batch written the same way by a later engineer, after the blind-driven changes were committed.
-SPLITS = ("dev", "test", "test2", "test3", "test4", "blind", "blind2")
+# blind3 (blind3.jsonl): a third such batch (formulas in words, analogies, confused U-Net and
+# rotation answers, application lists with non-AE models and reworded duplicates).
+SPLITS = ("dev", "test", "test2", "test3", "test4", "blind", "blind2", "blind3")
 
 
 @dataclass(frozen=True)
