@@ -94,6 +94,21 @@ POINTS = [
     ("tau->0 0: one over C is the other limit", "ex1b.tau_to_zero", "it goes to one over C for every class", 0, 0),
     ("temperature 0: something else sets the confidence", "ex1b.temperature",
      "the dataset determines how confident we are", 0, 0),
+    # blind3-driven: the words a rubric concept needs, in other forms
+    ("temperature 2: tau sets the calibration of the probabilities", "ex1b.temperature",
+     "tau leaves the predicted class alone and only adjusts the calibration of the probabilities", 1.5, 2.5),
+    ("temperature 0: a larger tau called more confident", "ex1b.temperature",
+     "with a higher tau the classifier is more confident", 0, 0),
+    ("temperature 1-3: tau as the reciprocal of the norm, scaling the similarities", "ex1b.temperature",
+     "tau is the reciprocal of the feature norm and scales the similarity scores", 1, 3),
+    ("tau->0 1.5: probability one for the chosen class", "ex1b.tau_to_zero",
+     "the network is sure, it puts probability 1 on the chosen class... 100% for the chosen class", 1.5, 1.5),
+    ("tau->0 1.5: zero entropy", "ex1b.tau_to_zero", "we end up with zero entropy", 1.5, 1.5),
+    ("tau->inf 1.5: picks a class at random", "ex1b.tau_to_infinity", "the classifier just picks a class at random", 1.5, 1.5),
+    ("tau->inf 0.75: larger entropy only", "ex1b.tau_to_infinity", "larger entropy than before", 0.5, 1),
+    ("tau->inf 0.75: logits go to zero, shape not said", "ex1b.tau_to_infinity", "all logits go to zero", 0.5, 1),
+    ("tau->inf 1.5: the argmax unchanged is no one-hot claim", "ex1b.tau_to_infinity",
+     "the argmax stays unchanged, yet every class ends up with probability 1/C", 1.5, 1.5),
 ]
 
 

@@ -77,6 +77,12 @@ POINTS = [
      "They pass the abstract information from the decoder back to the encoder.", 0, 0.5),
     ("apps 1.67: fraud, outlier, novelty are one family", "ex3c.applications",
      ["fraud detection", "outlier detection", "novelty detection"], 1.6, 1.7),
+    ("target 1.5: the image as the label", "ex3a.target", "use x_i as the label", 1.5, 1.5),
+    ("target 0: class labels", "ex3a.target", "the class labels of the digits", 0, 0),
+    ("skip 2-3: low- and high-level features combined, no deep path", "ex3b.skip_connections",
+     "skip connections merge low-level with high-level features", 2, 3),
+    ("skip 4.5-5: the bottleneck need not keep the details", "ex3b.skip_connections",
+     "the bottleneck no longer has to keep the spatial details, so it can hold only semantic content", 4.5, 5),
     ("apps 3.33: clustering counts", "ex3c.applications", ["clustering", "compressing images", "word processing"], 3.3, 3.4),
 ]
 
@@ -105,6 +111,8 @@ def test_a_wrong_side_claim_in_a_long_right_answer_costs_a_share_and_goes_to_rev
     ("ex3a.input", "the image together with its rotation angle"),
     ("ex3a.input", "augmented images: random rotations, crops and colour jitter"),
     ("ex3a.target", "a rotated version of x with another angle"),
+    ("ex3a.input", "the original image x and its rotated version"),
+    ("ex3a.target", "the same image"),
 ])
 def test_an_answer_beyond_what_the_rubric_judges_goes_to_review(item, answer):
     assert grade(item, answer)[1].needs_review
