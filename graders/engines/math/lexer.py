@@ -42,7 +42,7 @@ RELATION_COMMANDS = {
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # num name cmd op ( ) { } [ ] norm norml normr bar barl barr langle rangle rel row amp
+    kind: str  # num name cmd op ( ) { } [ ] norm norml normr bar barl barr langle rangle rel row amp stop note
     text: str
     pos: int  # 0-based character offset in the normalised text
 
@@ -69,6 +69,19 @@ OPERATOR_NAMES = frozenset({"mathrm", "operatorname", "textrm"})
 # `... \text{s.t.} \|u\| = 1`: a constraint the exercise already declares; the rest is dropped.
 CONSTRAINT_WORDS = frozenset({"s.t.", "st", "s.t", "subjectto", "suchthat", "where", "with", "for"})
 OPT_NAMES = {"argmax": "argmax", "argmin": "argmin", "max": "max", "min": "min"}
+# Words that start a justification (`\\text{by assumption } b_c = b_{c'}`, `(since α > 0)`).
+JUSTIFICATION_WORDS = frozenset({
+    "by", "since", "because", "as", "using", "use", "def", "definition", "assumption", "assume", "hence",
+    "thus", "therefore", "so", "and", "if", "iff", "given", "from", "note", "see", "with", "where", "for",
+})
+_TEXT_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _is_prose(inner: str) -> bool:
+    """A \\text{...} that is a remark, not an operator name: it has a bracket, two words or a
+    justification word (`(definition of the inner product)`, `by assumption `)."""
+    words = _TEXT_WORD.findall(inner)
+    return any(ch in inner for ch in "()") or len(words) >= 2 or any(w.lower() in JUSTIFICATION_WORDS for w in words)
 
 
 def _group_word(text: str, i: int) -> str:
@@ -136,6 +149,10 @@ def tokenize(text: str) -> list[Token]:
                 i = _skip_group(text, i)
             elif name in SKIP_WITH_GROUP and _group_word(text, i).lower() in CONSTRAINT_WORDS:
                 tokens.append(Token("stop", "s.t.", start))
+                i = _skip_group(text, i)
+            elif name in SKIP_WITH_GROUP and name not in ("begin", "end", "tag", "label") and _is_prose(text[i:_skip_group(text, i)]):
+                # a justification after the math of a row; lines.py drops it with what follows
+                tokens.append(Token("note", "text", start))
                 i = _skip_group(text, i)
             elif name in SKIP_WITH_GROUP:
                 i = _skip_group(text, i)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from graders.engines.math.lexer import GREEK, Token, tokenize, where
-from graders.engines.math.parser import OPT_WORDS, WRAPPERS, Objective, Vocabulary, parse_tokens
+from graders.engines.math.lexer import GREEK, JUSTIFICATION_WORDS, Token, tokenize, where
+from graders.engines.math.parser import FUNCTION_WORDS, OPT_WORDS, WRAPPERS, Objective, Vocabulary, parse_tokens
 from graders.engines.math.tree import MathError, Node
 
 MAX_LINES = 40
@@ -21,6 +21,10 @@ REFUSED_RELATIONS = {
     "≈": "'≈' (approximately) is not a relation of a derivation: use =, \\propto or \\simeq",
     "≡": "'≡' is not a relation of a derivation: use =",
 }
+
+
+# `\\operatorname{softmax}(f(x))_c = ...`: names the line like `p(c|x) =`.
+LABEL_WORDS = frozenset({"softmax"})
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def _is_label(tokens: list[Token], vocab: Vocabulary) -> bool:
     if head.kind == "cmd" and head.text in WRAPPERS and i + 3 < len(toks) and toks[i + 1].kind == "{":
         head = toks[i + 2]
         i += 3
-    if not (head.kind == "name" and (len(head.text) <= 3 or head.text in GREEK) or head.kind == "cmd" and head.text in GREEK):
+    if not (head.kind == "name" and (len(head.text) <= 3 or head.text in GREEK or head.text in LABEL_WORDS) or head.kind == "cmd" and head.text in GREEK):
         return False
     if head.kind == "name" and head.text in vocab.functions:
         return False
@@ -158,10 +162,10 @@ def _build(rows: list[list[tuple[str, list[Token]]]], vocab: Vocabulary) -> list
             label: str | None = None
             defines: str | None = None
             start_rel = "="
-            if k + 1 < len(row) and _is_label(toks, vocab):
-                label = _text(toks)
-                defines = _label_symbol(toks, vocab)
-                start_rel = row[k + 1][0]
+            while k + 1 < len(row) and _is_label(toks, vocab):  # `p(c|x) = softmax(f(x))_c = ...`
+                label = label or _text(toks)
+                defines = defines or _label_symbol(toks, vocab)
+                start_rel = row[k + 1][0] if start_rel == "=" else start_rel
                 k += 1
                 rel, toks = (rel or row[k][0]), row[k][1]
             if not lines:
@@ -201,14 +205,56 @@ def _without_constraints(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
-def _rows(text: str) -> list[list[Token]]:
-    rows = [_without_constraints(toks) for _, toks in _split(tokenize(text), {"row"})]
+_OPENING = ("(", "[", "{", "norml", "barl", "langle")
+_CLOSING = (")", "]", "}", "normr", "barr", "rangle")
+
+
+_MATH_WORDS = frozenset({*FUNCTION_WORDS, *OPT_WORDS, *GREEK, "sum", "arg", "softmax", "top"})
+
+
+def _is_prose_word(tok: Token, vocab: Vocabulary) -> bool:
+    return (tok.kind == "name" and len(tok.text) >= 2 and tok.text not in _MATH_WORDS
+            and tok.text not in vocab.symbols and tok.text not in vocab.functions and tok.text not in vocab.indices)
+
+
+def _without_notes(tokens: list[Token], vocab: Vocabulary) -> list[Token]:
+    """Drop a justification written after the math of a row: `\\text{(by assumption } b_c = b_{c'})`,
+    `with tau = 1/||z||`, or a last bracket holding a relation or prose (`(w = alpha u)`,
+    `(definition of inner product)`, `1 (since α>0)`). One at the start of a row is skipped alone."""
+    math_seen = False
+    for k, tok in enumerate(tokens):
+        starts_note = tok.kind == "note" or tok.kind == "name" and tok.text in JUSTIFICATION_WORDS and tok.text not in vocab.symbols
+        if starts_note and math_seen:
+            kept = tokens[:k]
+            while kept and kept[-1].kind in _OPENING:  # `\\quad (\\text{by ...})`
+                kept.pop()
+            return kept
+        math_seen = math_seen or tok.kind not in ("amp", "rel", "note")
+    tokens = [t for t in tokens if t.kind != "note"]
+    if len(tokens) > 2 and tokens[-1].kind == ")":
+        level = 0
+        for k in range(len(tokens) - 1, -1, -1):
+            level += tokens[k].kind == ")"
+            level -= tokens[k].kind == "("
+            if level == 0:
+                break
+        inner, before = tokens[k + 1:-1], tokens[:k]
+        called = before and (before[-1].kind == "cmd" or before[-1].text in vocab.functions or before[-1].text in _MATH_WORDS
+                             or before[-1].kind == "op" and before[-1].text in "_^")
+        remark = any(t.kind == "rel" for t in inner) or sum(_is_prose_word(t, vocab) for t in inner) >= 2
+        if remark and not called and any(t.kind not in ("amp", "rel") for t in before):
+            return before
+    return tokens
+
+
+def _rows(text: str, vocab: Vocabulary) -> list[list[Token]]:
+    rows = [_without_notes(_without_constraints(toks), vocab) for _, toks in _split(tokenize(text), {"row"})]
     return [toks for toks in rows if any(t.kind != "amp" for t in toks)]
 
 
 @lru_cache(maxsize=4096)
 def parse_derivation_text(text: str, vocab: Vocabulary) -> tuple[Line, ...]:
-    rows = [_segments([], toks) for toks in _rows(text)]
+    rows = [_segments([], toks) for toks in _rows(text, vocab)]
     return tuple(_build(rows, vocab))
 
 
@@ -218,7 +264,7 @@ def parse_derivation_pairs(pairs: tuple[tuple[str, str], ...], vocab: Vocabulary
     for number, (rel, expr) in enumerate(pairs, start=1):
         try:
             rel_tokens = tokenize(rel) if rel.strip() else []
-            expr_rows = _rows(expr)
+            expr_rows = _rows(expr, vocab)
         except MathError as exc:
             raise MathError(f"line {number}: {exc}") from None
         if not expr_rows:
@@ -245,7 +291,7 @@ def parse_derivation(answer: Any, vocab: Vocabulary) -> tuple[Line, ...]:
 @lru_cache(maxsize=4096)
 def parse_expression(text: str, vocab: Vocabulary) -> tuple[Objective | None, Node]:
     """One expression; `label =` in front is dropped; `a = b` of two values is refused."""
-    rows = _rows(text)
+    rows = _rows(text, vocab)
     if not rows:
         raise MathError("the expression is empty")
     if len(rows) > 1:
