@@ -274,3 +274,61 @@ def test_theta_c_is_the_angle_between_w_c_and_z():
 def test_a_full_stop_after_the_last_line_is_punctuation():
     dotted = mark("ex1", replaced(EX1_MODEL, 3, expr=EX1_MODEL[3][1] + r" \; ."))
     assert dotted.fraction == 1.0, dotted.feedback
+
+
+EX1_LATEX_NOTES = [
+    ("", EX1_MODEL[0][1]),
+    ("=", EX1_MODEL[1][1] + r" \quad \text{(by assumption } b_c = b_{c'}\text{)}"),
+    ("=", EX1_MODEL[2][1] + r" \qquad (\text{definition of the inner product})"),
+    ("=", EX1_MODEL[3][1] + r" \quad \text{since } \|w_c\| = 1"),
+]
+
+
+def test_a_latex_justification_after_a_row_is_dropped_with_its_math():
+    """`\\text{(by assumption } b_c = b_{c'}\\text{)}`: the remark's math is not a new line."""
+    result = mark("ex1", EX1_LATEX_NOTES)
+    assert result.fraction == 1.0 and "Line 5" not in result.feedback, result.feedback
+    # The remark does not hide a wrong step written before it.
+    wrong = mark("ex1", replaced(EX1_LATEX_NOTES, 3, expr=r"\frac{\exp(-\|z\| \cos(w_c, z))}{\sum_{c'} \exp(-\|z\| \cos(w_{c'}, z))} \quad \text{(inner product)}"))
+    assert first_wrong(wrong.feedback) == 3, wrong.feedback
+
+
+def test_an_ascii_justification_in_a_last_bracket_or_after_with_is_dropped():
+    text = "\n".join([
+        "J = 1/N sum_i ||x_i - w w^T x_i||^2",
+        "= 1/N sum_i ||x_i - alpha^2 u u^T x_i||^2   (w = alpha u)",
+        "= 1/N sum_i ||x_i||^2 + (alpha^4 - 2 alpha^2) u^T S u   (definition of S, u^T u = 1)",
+        "~ -u^T S u   (alpha fixed, alpha^4 - 2 alpha^2 < 0)",
+        "=> argmax_u u^T S u",
+    ])
+    result = mark("ex2", text)
+    assert result.fraction == 1.0, result.feedback
+    ex1 = "\n".join([
+        "exp(w_c^T z + b_c) / sum_{c'} exp(w_{c'}^T z + b_{c'})",
+        "= exp(w_c^T z) / sum_{c'} exp(w_{c'}^T z)   (by assumption b_c = b_{c'})",
+        "= exp(norm(z) cos(w_c, z)) / sum_{c'} exp(norm(z) cos(w_{c'}, z))   (definition of inner product)",
+        "= exp(cos(w_c, z)/tau) / sum_{c'} exp(cos(w_{c'}, z)/tau)   with tau = 1/||z||",
+    ])
+    assert mark("ex1", ex1).fraction == 1.0
+    # A bracket that is math (an argument, a factor) is kept: dropping it would change the line.
+    factor = mark("ex2", replaced(EX2_MODEL, 4, expr=r"\frac{1}{N}\sum_i \|x_i\|^2 + u^\top S u (\alpha^4 - 2\alpha^2)"))
+    assert factor.fraction == 1.0, factor.feedback
+    slip = mark("ex2", replaced(EX2_MODEL, 4, expr=r"\frac{1}{N}\sum_i \|x_i\|^2 + u^\top S u (\alpha^4 + 2\alpha^2)"))
+    assert first_wrong(slip.feedback) == 4, slip.feedback
+
+
+def test_softmax_of_the_logits_names_the_first_line():
+    lines = [("", r"p(c|x) = \operatorname{softmax}(f(x))_c = " + EX1_MODEL[0][1].split("= ", 1)[1])] + EX1_MODEL[1:]
+    result = mark("ex1", lines)
+    assert result.fraction == 1.0 and "It starts at" in result.feedback, result.feedback
+
+
+def test_a_wrong_last_line_costs_its_share_and_the_end_not_also_a_penalty():
+    """Start and two valid steps, then a wrong last line: one slip, more than half of the steps."""
+    wrong_last = replaced(EX1_MODEL, 4, expr=r"\frac{\exp(\tau \cos(w_c, z))}{\sum_{c'} \exp(\tau \cos(w_{c'}, z))}")
+    result = mark("ex1", wrong_last)
+    assert first_wrong(result.feedback) == 4 and "The last line is not" in result.feedback
+    assert 0.45 < result.fraction < 0.7, result.fraction
+    # The same slip in the middle, with the right end, costs the penalty on top of its share.
+    middle = mark("ex1", replaced(EX1_MODEL, 3, expr=r"\frac{\exp(\tau \cos(w_c, z))}{\sum_{c'} \exp(\tau \cos(w_{c'}, z))}"))
+    assert first_wrong(middle.feedback) == 3 and middle.fraction <= 1.0 - 0.7 * 0.3

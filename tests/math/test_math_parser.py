@@ -189,3 +189,12 @@ def test_a_limit_between_two_values_is_refused(text):
 def test_a_limit_arrow_is_no_step_of_a_derivation():
     with pytest.raises(MathError):
         parse_derivation([{"rel": "", "expr": "z"}, {"rel": r"\to", "expr": "z"}], VOCAB)
+
+
+@pytest.mark.parametrize("text", ["1 (since α>0)", r"1 \quad \text{since } \alpha > 0", r"\alpha^* = 1 \text{ (positive root)}"])
+def test_a_value_with_a_justification_is_the_value(text):
+    from graders.engines.math.tree import Num
+
+    vocab = Vocabulary(symbols=frozenset({"alpha", "u", "S"}))
+    _, tree = parse_expression(text, vocab)
+    assert isinstance(tree, Num) and tree.value == 1

@@ -155,10 +155,13 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     # A concluding "⇒ argmax" is credited as reaching the end, not as shown work: jumping from
     # the start straight to the conclusion shows none.
     n_steps = sum(not s.concludes for s in steps)
+    # A wrong last line that misses the end is one slip: it loses its share and the end's weight,
+    # not also the penalty of a wrong step.
+    penalised = len(invalid) - (not end.ok and bool(invalid) and invalid[-1].number == last_k + 1)
     step_credit = 0.0
     if n_steps:
         valid_share = (n_steps - len(invalid)) / max(n_steps, rules.min_steps)
-        step_credit = max(0.0, valid_share - rules.invalid_step_penalty * len(invalid) - rules.wrong_relation_penalty * len(weak))
+        step_credit = max(0.0, valid_share - rules.invalid_step_penalty * penalised - rules.wrong_relation_penalty * len(weak))
     fraction = rules.weight_start * start.ok + rules.weight_end * end.ok + rules.weight_steps * step_credit
     if invalid:
         fraction = min(fraction, 1.0 - rules.weight_steps * rules.invalid_step_penalty)
