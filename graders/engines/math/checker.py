@@ -20,6 +20,7 @@ check parameters (all data in rubric.yaml):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -28,16 +29,18 @@ import numpy as np
 
 from graders.engines.math.derivation import DerivationRules, check_derivation
 from graders.engines.math.exact import exactly_equal
-from graders.engines.math.lines import parse_derivation, parse_expression
+from graders.engines.math.lines import parse_derivation, parse_equation, parse_expression
 from graders.engines.math.relations import Form, Judge, Verdict, _close, pretty
-from graders.engines.math.render import read_as
+from graders.engines.math.render import latex, read_as
 from graders.engines.math.space import Env, Space, load_space
-from graders.engines.math.tree import Func, MathError, Node, Sum, Sym, rebuild, size, symbols, walk
+from graders.engines.math.tree import Div, Func, MathError, Node, Num, Pow, Sum, Sym, rebuild, size, symbols, walk
 from graders.marks import Mark
 from graders.rubric import ItemSpec
 from reference.cosine_softmax import entropy_at_temperature
 
 _JUDGES: dict[int, Judge] = {}
+# `\\pm` or `±` (not `\\pmb`): an answer given with both signs.
+PLUS_MINUS = re.compile(r"\\pm(?![A-Za-z])|±")
 VECTOR_SQUARE_NOTE = "read (v)² of a vector v as its squared norm ‖v‖²"
 
 
@@ -104,12 +107,52 @@ class ExpressionChecker:
         self.exact = bool(check.get("exact", False))
         self.any_log_base = bool(check.get("any_log_base", False))
         self.max_variables = tuple(check.get("variables", space.variables))
+        self.one_sign_fraction = float(check.get("one_sign_fraction", 0.5))
 
     def __call__(self, answer: Any) -> Mark:
+        text = str(answer)
+        if PLUS_MINUS.search(text):
+            return self._both_signs(text)
+        note = ""
         try:
-            objective, tree = parse_expression(str(answer), self.vocab)
+            objective, tree = parse_expression(text, self.vocab)
         except MathError as exc:
-            return Mark(0.0, f"Could not read the expression: {exc}.", needs_review=True)
+            solved = self._solved_for_unknown(text)
+            if solved is None:
+                return Mark(0.0, f"Could not read the expression: {exc}.", needs_review=True)
+            (objective, tree), note = solved
+        mark = self._grade(objective, tree)
+        return replace(mark, feedback=note + mark.feedback) if note else mark
+
+    def _solved_for_unknown(self, text: str) -> tuple[tuple[None, Node], str] | None:
+        """`\\alpha^2 = 1` for the unknown α (a forbidden symbol, sampled positive): its positive
+        root, as a TA reads it given α > 0."""
+        equation = parse_equation(text, self.vocab)
+        if equation is None:
+            return None
+        lhs, rhs = equation
+        if not (isinstance(lhs, Pow) and isinstance(lhs.base, Sym) and lhs.base.name in self.forbid
+                and isinstance(lhs.exp, Num) and lhs.exp.value > 0 and self.space.positive(lhs.base.name)):
+            return None
+        name = pretty(lhs.base.name)
+        return (None, Pow(rhs, Div(Num(1.0, "1"), lhs.exp))), f"Solved for {name} > 0: {name} = ({latex(rhs)})^{{1/{lhs.exp.text}}}. "
+
+    def _both_signs(self, text: str) -> Mark:
+        """`\\alpha = \\pm 1`: both signs are graded; one right sign earns `one_sign_fraction`."""
+        marks = []
+        for sign in ("+", "-"):
+            try:
+                marks.append(self._grade(*parse_expression(PLUS_MINUS.sub(sign, text), self.vocab)))
+            except MathError as exc:
+                return Mark(0.0, f"Could not read the expression: {exc}.", needs_review=True)
+        right = [sign for sign, m in zip("+-", marks) if m.fraction == 1.0]
+        if len(right) == 2:
+            return marks[0]
+        if len(right) == 1:
+            return Mark(self.one_sign_fraction, f"With {right[0]}: {marks['+-'.index(right[0])].feedback} ✗ Only that sign is right: give the one value.")
+        return Mark(0.0, f"Neither sign is right. With +: {marks[0].feedback}")
+
+    def _grade(self, objective: Any, tree: Node) -> Mark:
         tree, squared = self.judge.read_vector_squares(tree)
         sample_mean = per_sample_mean(tree, self.space) if self.per_sample else None
         tree = sample_mean or tree

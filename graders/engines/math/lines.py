@@ -308,3 +308,22 @@ def parse_expression(text: str, vocab: Vocabulary) -> tuple[Objective | None, No
     if pieces[0][0] not in ("", "="):
         raise MathError("write one expression without a relation in front")
     return parse_tokens(pieces[0][1], vocab)
+
+
+@lru_cache(maxsize=1024)
+def parse_equation(text: str, vocab: Vocabulary) -> tuple[Node, Node] | None:
+    """`lhs = rhs` of two values (`\\alpha^2 = 1`), after any labels; None when it is not one."""
+    try:
+        rows = _rows(text, vocab)
+        pieces = _segments([], rows[0]) if len(rows) == 1 else []
+    except MathError:
+        return None
+    while len(pieces) > 2 and _is_label(pieces[0][1], vocab):
+        pieces = pieces[1:]
+    if len(pieces) != 2 or pieces[1][0] != "=":
+        return None
+    try:
+        (lhs_objective, lhs), (rhs_objective, rhs) = (parse_tokens(toks, vocab) for _, toks in pieces)
+    except MathError:
+        return None
+    return (lhs, rhs) if lhs_objective is None and rhs_objective is None else None

@@ -98,6 +98,11 @@ class Space:
     def index_names(self) -> list[str]:
         return [name for names in self.families.values() for name in names]
 
+    def positive(self, name: str) -> bool:
+        """A scalar drawn only positive (`log_uniform`: α > 0 in ex2)."""
+        spec = self.symbols.get(name)
+        return spec is not None and spec.shape == "scalar" and isinstance(spec.sample, dict) and "log_uniform" in spec.sample
+
     def axis(self, index: str) -> int:
         return LEAD + self.index_names.index(index)
 

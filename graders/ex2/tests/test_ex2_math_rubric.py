@@ -58,6 +58,23 @@ def test_other_alphas_earn_0(answer):
     assert points({"alpha": answer})["ex2a.alpha"] == 0
 
 
+@pytest.mark.parametrize("answer", [r"\alpha^2 = 1", "alpha^4 = 1", r"\alpha^{2} = \frac{2}{2}"])
+def test_an_equation_for_alpha_is_solved_with_alpha_positive(answer):
+    assert points({"alpha": answer})["ex2a.alpha"] == 4
+
+
+@pytest.mark.parametrize("answer", [r"\alpha^2 = 2", r"\alpha^2 = -1", r"\alpha^2 = 0"])
+def test_an_equation_with_another_root_earns_0(answer):
+    assert points({"alpha": answer})["ex2a.alpha"] == 0
+
+
+def test_both_signs_earn_half_as_alpha_is_positive():
+    """`\\alpha = \\pm 1`: the + root is right, but α > 0 is given, so −1 is not admissible."""
+    assert points({"alpha": r"\alpha = \pm 1"})["ex2a.alpha"] == 2
+    assert points({"alpha": "±1"})["ex2a.alpha"] == 2
+    assert points({"alpha": r"\pm\sqrt{2}"})["ex2a.alpha"] == 0
+
+
 def test_alpha_one_minimises_the_alpha_factor_of_the_reference_loss():
     """The target α = 1 is the ground truth: it minimises α⁴ − 2α² (the only α-dependence of J)."""
     grid = np.linspace(0.05, 3, 2000)
