@@ -191,10 +191,21 @@ def test_a_limit_arrow_is_no_step_of_a_derivation():
         parse_derivation([{"rel": "", "expr": "z"}, {"rel": r"\to", "expr": "z"}], VOCAB)
 
 
-@pytest.mark.parametrize("text", ["1 (since α>0)", r"1 \quad \text{since } \alpha > 0", r"\alpha^* = 1 \text{ (positive root)}"])
+@pytest.mark.parametrize("text", ["1 (since α>0)", r"1 \quad \text{since } \alpha > 0", r"\alpha^* = 1 \text{ (positive root)}", "1 (optimum)"])
 def test_a_value_with_a_justification_is_the_value(text):
     from graders.engines.math.tree import Num
 
     vocab = Vocabulary(symbols=frozenset({"alpha", "u", "S"}))
     _, tree = parse_expression(text, vocab)
     assert isinstance(tree, Num) and tree.value == 1
+
+
+def test_a_bracket_of_math_at_the_end_is_not_a_remark():
+    vocab = Vocabulary(symbols=frozenset({"alpha", "u", "S"}))
+    _, tree = parse_expression("u^T S u (alpha^2 + 1)", vocab)
+    assert "alpha" in latex(tree)
+    # a bracket after an operator or a function is its operand, even at the end
+    quotient = parse_expression("1/(u^T S u)", vocab)[1]
+    assert isinstance(quotient, Div) and "S" in latex(quotient.den)
+    with pytest.raises(MathError):
+        parse_expression("u^T S u (alpha^2 + beta)", vocab)  # no prose, no relation: math, so beta is an unknown symbol

@@ -220,7 +220,7 @@ def _is_prose_word(tok: Token, vocab: Vocabulary) -> bool:
 def _without_notes(tokens: list[Token], vocab: Vocabulary) -> list[Token]:
     """Drop a justification written after the math of a row: `\\text{(by assumption } b_c = b_{c'})`,
     `with tau = 1/||z||`, or a last bracket holding a relation or prose (`(w = alpha u)`,
-    `(definition of inner product)`, `1 (since α>0)`). One at the start of a row is skipped alone."""
+    `(definition of inner product)`, `(MSE)`, `1 (since α>0)`). One at the start of a row is skipped alone."""
     math_seen = False
     for k, tok in enumerate(tokens):
         starts_note = tok.kind == "note" or tok.kind == "name" and tok.text in JUSTIFICATION_WORDS and tok.text not in vocab.symbols
@@ -241,7 +241,8 @@ def _without_notes(tokens: list[Token], vocab: Vocabulary) -> list[Token]:
         inner, before = tokens[k + 1:-1], tokens[:k]
         called = before and (before[-1].kind == "cmd" or before[-1].text in vocab.functions or before[-1].text in _MATH_WORDS
                              or before[-1].kind == "op" and before[-1].text in "_^")
-        remark = any(t.kind == "rel" for t in inner) or sum(_is_prose_word(t, vocab) for t in inner) >= 2
+        # an unknown word there could only be an unknown symbol: it is prose (`(MSE)`, `(definition of S)`)
+        remark = any(t.kind == "rel" or _is_prose_word(t, vocab) for t in inner)
         if remark and not called and any(t.kind not in ("amp", "rel") for t in before):
             return before
     return tokens
