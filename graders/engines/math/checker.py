@@ -13,6 +13,8 @@ check parameters (all data in rubric.yaml):
                per_sample: true (an answer written for one bare sample, ‖x − f(r(x))‖², is read
                as that loss averaged over the data, E_i[‖x_i − f(r(x_i))‖²]),
                any_log_base: true (a reference value may be given with log_b, e.g. in bits)
+               one_sign_fraction: credit for `\\pm v` when exactly one sign is right (default 0.5);
+               an equation `x^k = v` for a forbidden symbol x sampled positive is read as x = v^(1/k)
   derivation:  start, end (math text; `argmax_u ...` for an optimisation), weights
                {start, end, steps}, invalid_step_penalty, min_steps, start_text, end_text,
                end_uses: [symbols the last line must be written with, or define: \\Rightarrow \\tau = ...],
