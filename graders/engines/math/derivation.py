@@ -45,6 +45,7 @@ class StepReport:
     ok: bool
     reason: str = ""
     concludes: bool = False  # a valid "⇒ argmax" step: the end is reached, no work is shown
+    repeats: bool = False  # the same expression as the line before: no work is shown
     weak: str = ""  # the weaker relation that holds when the written one does not
 
 
@@ -144,7 +145,9 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
                 anchored[k] = anchored[prev_k]
                 from_head = False
         restates = verdict.ok and k == last_k and from_head and end.ok and line.rel != "⇒"
-        steps.append(StepReport(k + 1, echo[k], verdict.ok, verdict.reason, concludes=verdict.ok and line.rel == "⇒" or restates, weak=weak))
+        repeats = verdict.ok and form == prev
+        steps.append(StepReport(k + 1, echo[k], verdict.ok, verdict.reason, concludes=verdict.ok and line.rel == "⇒" or restates,
+                                repeats=repeats, weak=weak))
         if restates:
             notes.append(f"Line {k + 1} only restates the result to be shown after line {head + 1}: it shows no work.")
         if anchored[k]:
@@ -154,7 +157,8 @@ def check_derivation(lines: tuple[Line, ...], rules: DerivationRules, judge: Jud
     # Valid steps earn their share (at least `min_steps` are expected); each invalid one costs more.
     # A concluding "⇒ argmax" is credited as reaching the end, not as shown work: jumping from
     # the start straight to the conclusion shows none.
-    n_steps = sum(not s.concludes for s in steps)
+    # A line that repeats the one before it is no step either (padding earns nothing).
+    n_steps = sum(not (s.concludes or s.repeats) for s in steps)
     # A wrong last line that misses the end is one slip: it loses its share and the end's weight,
     # not also the penalty of a wrong step.
     penalised = len(invalid) - (not end.ok and bool(invalid) and invalid[-1].number == last_k + 1)

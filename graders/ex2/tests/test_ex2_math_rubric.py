@@ -245,3 +245,13 @@ def test_objective_still_in_alpha_is_partly_right(answer):
 @pytest.mark.parametrize("answer", [r"(\alpha^4 - 2\alpha^2) u^\top S u", r"\alpha^2 u^\top S u"])
 def test_other_objectives_in_alpha_earn_0(answer):
     assert points({"objective": answer})["ex2a.objective"] == 0
+
+
+# ex2a.derivation: repeating a line shows no work. Forty copies of one expression that is
+# neither the start nor the end earn nothing; repeating a line of a right derivation costs nothing.
+def test_repeated_lines_are_no_steps():
+    junk = "sum_i (x_i^T x_i)^2"
+    padded = [{"rel": "" if k == 0 else "=", "expr": junk} for k in range(40)]
+    assert points({"derivation": padded})["ex2a.derivation"] == 0
+    with_repeat = MODEL[:3] + [{"rel": "=", "expr": MODEL[2]["expr"]}] + MODEL[3:]
+    assert points({"derivation": with_repeat})["ex2a.derivation"] == 12
