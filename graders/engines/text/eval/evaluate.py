@@ -34,7 +34,9 @@ VARIANTS = ("clauses", "whole", "similarity")
 # batch written the same way by a later engineer, after the blind-driven changes were committed.
 # blind3 (blind3.jsonl): a third such batch (formulas in words, analogies, confused U-Net and
 # rotation answers, application lists with non-AE models and reworded duplicates).
-SPLITS = ("dev", "test", "test2", "test3", "test4", "blind", "blind2", "blind3")
+# blind4 (blind4.jsonl): a fourth such batch in the voice of students who skipped the lecture and
+# answer from general ML knowledge (distillation temperature, ResNet-style skips, augmentation).
+SPLITS = ("dev", "test", "test2", "test3", "test4", "blind", "blind2", "blind3", "blind4")
 
 
 @dataclass(frozen=True)
