@@ -78,7 +78,8 @@ def test_relations_in_one_string():
     ("9^9^9^9", "power of a power"),
     ("2^{999}", "too large"),
     ("exec(1)", "unknown symbol 'exec'"),
-    ("z @ z", "'@' at character 3"),
+    ("z # z", "'#' at character 3"),
+    ("np.exec(z)", "unknown symbol 'exec'"),
     ("(" * 60 + "z" + ")" * 60, "nested too deeply"),
     ("1/norm(z", "expected ')'"),
     (r"\sqrt[3]{z}", "\\sqrt[n]"),
@@ -209,3 +210,40 @@ def test_a_bracket_of_math_at_the_end_is_not_a_remark():
     assert isinstance(quotient, Div) and "S" in latex(quotient.den)
     with pytest.raises(MathError):
         parse_expression("u^T S u (alpha^2 + beta)", vocab)  # no prose, no relation: math, so beta is an unknown symbol
+
+
+@pytest.mark.parametrize("text", [
+    "1/Norm[z]", "Norm[z]^-1", "1/np.linalg.norm(z)", "1/numpy.linalg.norm(z)", r"\frac{1}{\left\Vert {\bf z} \right\Vert}",
+])
+def test_numpy_mathematica_and_old_latex_norms(text):
+    test_inverse_norm_notations(text)
+
+
+def test_numpy_transpose_and_matrix_product_read_as_the_formula():
+    assert read("u.T @ S @ u") == read(r"u^\top \cdot S \cdot u")
+    assert read("z.T @ z") == read(r"z^T \cdot z")
+    assert read("alpha**2") == read("alpha^2")
+    assert read("Log[C]") == read("log(C)")
+
+
+def test_a_mathematica_call_bracket_is_matched_not_any_bracket():
+    assert read("Norm[z]^2") == read("norm(z)^2")
+    with pytest.raises(MathError):
+        read("Norm[z")
+
+
+def test_step_numbers_spacing_and_proof_marks_are_layout():
+    plain = parse_derivation("J = \\|z\\|^2 \n= z^T z", VOCAB)
+    for text in (
+        "(1) J = \\|z\\|^2 \n(2) = z^T z",
+        "1. J = \\|z\\|^2 \n2. = z^T z \\qquad \\blacksquare",
+        "J = \\|z\\|^2 \\\\[4pt] \n= z^T z \nQED",
+        "J = \\|z\\|^2 \n\n= z^T z ∎",
+    ):
+        assert [(l.rel, l.tree) for l in parse_derivation(text, VOCAB)] == [(l.rel, l.tree) for l in plain]
+
+
+def test_a_number_starting_a_formula_is_not_a_step_number():
+    assert read("2 z^T z") == read("2 z^T z")
+    assert latex(read("1. ")) == "1"
+    assert read("(1) + z^T z") == read("1 + z^T z")

@@ -24,13 +24,26 @@ UNICODE = {
     "⟹": r"\Rightarrow ", "²": "^2 ", "³": "^3 ", "⁴": "^4 ", "⁻¹": "^{-1} ", "’": "'", "′": "'", "π": r"\pi ",
     "\u00a0": " ", "≈": r"\approx ", "∥": r"\| ", "∣": "|", "₂": "_2 ", "ᵢ": "_i ", "½": "(1/2)", "≤": r"\leq ",
     "≥": r"\geq ", "∈": r"\in ", "ℝ": "R", "⟨": r"\langle ", "⟩": r"\rangle ", "ε": r"\epsilon ", "φ": r"\phi ",
+    "ˆ": "^", "∎": "", "□": "",
 }
 
 # LaTeX commands that only lay out text: dropped with their argument, or alone.
 SKIP_WITH_GROUP = frozenset({"text", "mbox", "textrm", "textit", "textbf", "tag", "label", "intertext", "begin", "end", "hspace", "vspace"})
 SKIP_ALONE = frozenset({
     "quad", "qquad", ",", ";", ":", "!", " ", "displaystyle", "textstyle", "limits", "nolimits", "nonumber", "notag",
+    # old-style font switches (`{\bf u}`) and end-of-proof marks
+    "bf", "rm", "it", "boldmath", "blacksquare", "square", "Box", "qed", "qedhere",
 })
+# Words that only close a proof (`QED`): dropped.
+PROOF_END_WORDS = frozenset({"QED", "qed", "Qed"})
+# NumPy / Mathematica spellings of the functions the language has (`np.linalg.norm`, `Norm[z]`).
+FOREIGN_FUNCTIONS = {"Norm": "norm", "Log": "log", "Sqrt": "sqrt", "Exp": "exp", "Cos": "cos", "Abs": "abs"}
+_NUMPY_PREFIX = re.compile(r"(?:np|numpy)\.(?:linalg\.)?(?=[A-Za-z])")
+# A step number at the start of a row (`(1) p = ...`, `2. = ...`, `3) ...`): not part of the math;
+# `(1) + z` is a formula, so an operator after it keeps the number.
+_STEP_NUMBER = re.compile(r"(?:\([0-9]{1,2}\)|[0-9]{1,2}[.)])[ \t]+(?=[^\s+\-*/^_])")
+# The spacing argument of a row break: `\\[4pt]`.
+_ROW_SPACING = re.compile(r"[ \t]*\[[ \t]*-?[0-9.]+[ \t]*(?:pt|em|ex|mm|cm|in|bp|mu)[ \t]*\]")
 SIZE_PREFIX = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "middle"})
 RELATION_COMMANDS = {
     "propto": "∝", "simeq": "≃", "sim": "≃", "Rightarrow": "⇒", "implies": "⇒", "Longrightarrow": "⇒",
@@ -110,6 +123,17 @@ def _skip_group(text: str, i: int) -> int:
     raise MathError(f"unbalanced '{{' {where(i)}")
 
 
+def _matching_bracket(text: str, i: int) -> int:
+    """The index of the `]` closing the `[` at i."""
+    level = 0
+    for j in range(i, len(text)):
+        level += text[j] == "["
+        level -= text[j] == "]"
+        if level == 0:
+            return j
+    raise MathError(f"unbalanced '[' {where(i)}")
+
+
 def tokenize(text: str) -> list[Token]:
     text = normalise(text)
     if len(text) > MAX_CHARS:
@@ -117,6 +141,7 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
     size_side = ""  # "left" / "right" / "" after a \left, \right, \big...
+    call_brackets: set[int] = set()  # positions of `[`/`]` of a Mathematica call (`Norm[z]`): read as ( )
     while i < n:
         if len(tokens) > MAX_TOKENS:
             raise MathError("the answer has too many symbols")
@@ -128,6 +153,11 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("row", "\n", i))
             i += 1
             continue
+        if not tokens or tokens[-1].kind == "row":
+            step = _STEP_NUMBER.match(text, i)
+            if step:
+                i = step.end()
+                continue
         side, size_side = size_side, ""
         if ch == "\\":
             m = _COMMAND.match(text, i)
@@ -136,6 +166,8 @@ def tokenize(text: str) -> list[Token]:
             name, start, i = m.group(1), i, m.end()
             if name == "\\":
                 tokens.append(Token("row", "\\\\", start))
+                spacing = _ROW_SPACING.match(text, i)
+                i = spacing.end() if spacing else i
             elif name in SIZE_PREFIX:
                 size_side = "left" if name.endswith("l") or name == "left" else "right" if name.endswith("r") or name == "right" else "mid"
                 if text[i:i + 1] == ".":  # \left. is an invisible delimiter
@@ -204,10 +236,30 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("stop", "s.t.", i))
             i += constraint.end()
             continue
+        numpy = _NUMPY_PREFIX.match(text, i)
+        if numpy:
+            i = numpy.end()
+            continue
+        if ch == "." and text[i + 1:i + 2] == "T" and not text[i + 2:i + 3].isalnum() and tokens:
+            tokens.append(Token("op", "^", i))  # NumPy `u.T`: a transpose
+            tokens.append(Token("name", "T", i + 1))
+            i += 2
+            continue
+        if ch == "@":
+            tokens.append(Token("op", "cdot", i))  # NumPy matrix product
+            i += 1
+            continue
         if ch.isalpha() and ch.isascii():
             m = _WORD.match(text, i)
             assert m is not None
             word = m.group(0)
+            if word in PROOF_END_WORDS:
+                i = m.end()
+                continue
+            if word in FOREIGN_FUNCTIONS and text[m.end():m.end() + 1] in "[(":
+                word = FOREIGN_FUNCTIONS[word]
+                if text[m.end()] == "[":
+                    call_brackets.update((m.end(), _matching_bracket(text, m.end())))
             tokens.append(Token("rel", "∝", i) if word == "prop" else Token("name", word, i))
             i = m.end()
             continue
@@ -235,6 +287,8 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("rel", "≃", i))
             i += 1
             continue
+        if ch in "[]" and i in call_brackets:
+            ch = "(" if ch == "[" else ")"
         if ch in "()[]{}":
             if side == "left" and ch in ")]":
                 ch = "(" if ch == ")" else "["
