@@ -247,3 +247,10 @@ def test_a_number_starting_a_formula_is_not_a_step_number():
     assert read("2 z^T z") == read("2 z^T z")
     assert latex(read("1. ")) == "1"
     assert read("(1) + z^T z") == read("1 + z^T z")
+
+
+def test_numpy_dot_is_the_inner_product():
+    assert read("np.dot(u, S @ u)") == read(r"u^T (S \cdot u)")
+    assert read("dot(z, z)") == read("z^T z")
+    with pytest.raises(MathError, match="two arguments"):
+        read("dot(z)")

@@ -19,7 +19,7 @@ MAX_DEPTH = 40
 MAX_SUMS = 6
 MAX_LITERAL_EXPONENT = 64
 
-FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "abs": "abs", "norm": "norm", "cos": "cos", "arccos": "arccos", "acos": "arccos", "tr": "trace", "trace": "trace", "Tr": "trace"}
+FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "abs": "abs", "norm": "norm", "cos": "cos", "arccos": "arccos", "acos": "arccos", "tr": "trace", "trace": "trace", "Tr": "trace", "dot": "dot"}
 OPT_WORDS = {"argmax": "max", "argmin": "min", "max": "max", "min": "min"}
 WRAPPERS = frozenset({"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathsf", "operatorname", "mathnormal", "pmb", "mathcal"})
 TRANSPOSE_WORDS = frozenset({"T", "top", "intercal"})
@@ -555,6 +555,10 @@ class Parser:
             args = [self.parse_factor()]
         if name == "cos" and len(args) == 2:
             return Func("cossim", tuple(args))
+        if name == "dot":  # NumPy `dot(a, b)`: the inner product aᵀb
+            if len(args) != 2:
+                raise MathError(f"'{tok.text}' {where(tok.pos)} takes two arguments: dot(a, b)")
+            return Mul(Transpose(args[0]), args[1])
         if len(args) != 1:
             raise MathError(f"'{tok.text}' {where(tok.pos)} takes one argument, got {len(args)}")
         if name == "norm":
