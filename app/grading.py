@@ -72,25 +72,28 @@ def renew(sessions: sessionmaker[Session], tokens: dict[str, str], lease: timede
         )
 
 
+def _take_each(db: Session, condition: list, values: dict) -> list[str]:
+    """Move every submission matching `condition` with its own conditional UPDATE, so that of
+    two workers sweeping at once only one takes each row; the ids this call took."""
+    taken = []
+    for submission_id in db.scalars(select(Submission.id).where(*condition)).all():
+        moved = db.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, *condition)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved:
+            taken.append(submission_id)
+    return taken
+
+
 def release_stale(sessions: sessionmaker[Session]) -> list[str]:
     """Running jobs whose lease ran out (their worker died): back to `queued`, returned so the
     caller enqueues each once."""
-    now = utcnow()
+    stale = [Submission.status == "running", Submission.lease_expires_at < utcnow()]
     with session_scope(sessions) as db:
-        stale = db.scalars(
-            select(Submission.id).where(Submission.status == "running", Submission.lease_expires_at < now)
-        ).all()
-        released = []
-        for submission_id in stale:
-            moved = db.execute(
-                update(Submission)
-                .where(Submission.id == submission_id, Submission.status == "running", Submission.lease_expires_at < now)
-                .values(status="queued", attempt_token=None, lease_expires_at=None)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if moved:
-                released.append(submission_id)
-    return released
+        return _take_each(db, stale, {"status": "queued", "attempt_token": None, "lease_expires_at": None})
 
 
 def sweep_queued(sessions: sessionmaker[Session], after: timedelta) -> list[str]:
@@ -105,20 +108,8 @@ def sweep_queued(sessions: sessionmaker[Session], after: timedelta) -> list[str]
             .values(lease_expires_at=now + after)
             .execution_options(synchronize_session=False)
         )
-        due = db.scalars(
-            select(Submission.id).where(Submission.status == "queued", Submission.lease_expires_at < now)
-        ).all()
-        swept = []
-        for submission_id in due:
-            moved = db.execute(
-                update(Submission)
-                .where(Submission.id == submission_id, Submission.status == "queued", Submission.lease_expires_at < now)
-                .values(lease_expires_at=now + after)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if moved:  # another worker's sweep did not take it first
-                swept.append(submission_id)
-    return swept
+        due = [Submission.status == "queued", Submission.lease_expires_at < now]
+        return _take_each(db, due, {"lease_expires_at": now + after})
 
 
 def _finish(db: Session, submission_id: str, token: str, values: dict) -> bool:
